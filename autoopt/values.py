@@ -1,0 +1,111 @@
+"""Frozen value types shared by ``metrics`` and ``decide``.
+
+They carry numbers only: no pandas, no I/O, so ``decide`` can be tested with literal tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal
+
+Direction = Literal["lower", "higher"]
+
+#: The metric names allowed in objectives, constraints, rules and reports, with the direction
+#: in which they get better and a one-line meaning. Quality is 0–100 everywhere.
+METRICS: Mapping[str, tuple[Direction, str]] = MappingProxyType(
+    {
+        "cost_per_request": ("lower", "mean cost of one request, USD"),
+        "daily_cost_usd": ("lower", "projected cost per day at the observed request rate, USD"),
+        "latency_p50_ms": ("lower", "median end-to-end latency, ms"),
+        "latency_p95_ms": ("lower", "95th percentile end-to-end latency, ms"),
+        "latency_p99_ms": ("lower", "99th percentile end-to-end latency, ms"),
+        "ttft_p95_ms": ("lower", "95th percentile time to first token, ms"),
+        "error_rate": ("lower", "fraction of requests that failed, 0–1"),
+        "quality": ("higher", "mean quality score, 0–100"),
+        "tokens_out_mean": ("lower", "mean output tokens per request"),
+    }
+)
+
+#: Every metric name that may appear in a summary (the allowed ones plus a few extras that
+#: rules may read).
+SUMMARY_FIELDS: tuple[str, ...] = (*METRICS, "n", "requests_per_day")
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a 95% interval; ``se`` is the standard error when known."""
+
+    value: float
+    low: float
+    high: float
+    se: float | None = None
+
+    @classmethod
+    def exact(cls, value: float) -> Estimate:
+        return cls(value, value, value, 0.0)
+
+    @property
+    def stderr(self) -> float:
+        """The standard error, or one implied by the 95% interval under normality."""
+        if self.se is not None:
+            return self.se
+        if math.isfinite(self.high) and math.isfinite(self.low):
+            return max(self.high - self.low, 0.0) / (2 * Z95)
+        return math.inf
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A (service, version) and the params it ran with (empty when unknown)."""
+
+    service: str
+    version: str
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What was measured for one candidate over one window.
+
+    ``metrics`` maps names from :data:`METRICS` to estimates; a metric that could not be
+    measured (no quality column, unknown price) is absent rather than zero.
+    """
+
+    candidate: Candidate
+    n: int
+    errors: int
+    window: Window
+    metrics: Mapping[str, Estimate]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def version(self) -> str:
+        return self.candidate.version
+
+    @property
+    def service(self) -> str:
+        return self.candidate.service
+
+    def get(self, metric: str) -> Estimate | None:
+        return self.metrics.get(metric)
