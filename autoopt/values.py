@@ -109,3 +109,30 @@ class Summary:
 
     def get(self, metric: str) -> Estimate | None:
         return self.metrics.get(metric)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a decision or verdict came out as it did: a stable code, words, and the numbers.
+
+    Codes are part of the public contract (commit trailers, JSON output, policy tests).
+    """
+
+    code: str
+    message: str
+    values: Mapping[str, float | int | str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "values": dict(self.values)}
+
+
+def version_id(params: Mapping[str, Any]) -> str:
+    """A deterministic version name for a set of params: ``v-`` and 8 hex digits.
+
+    The same params always give the same id, so re-running a proposal gives the same branch.
+    """
+    import hashlib
+    import json
+
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return "v-" + hashlib.sha256(canonical.encode()).hexdigest()[:8]

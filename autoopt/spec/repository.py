@@ -1,0 +1,269 @@
+"""Load a whole GitOps repository and check what no single document can check alone."""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from autoopt.errors import Location, Problem, SpecError
+from autoopt.spec.load import Loaded, decode, load_document, load_string
+from autoopt.spec.models import LLMConfig, Policy, Settings, Strategy, StrategyOverride
+
+SETTINGS_FILE = "autoopt.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def library_root() -> Traversable:
+    """The shipped policy library: inside the wheel, or ``policies/`` in a source checkout."""
+    packaged = importlib.resources.files("autoopt") / "_policies"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+def presets() -> dict[str, Strategy]:
+    """The strategy presets shipped with autoopt, by name."""
+    found: dict[str, Strategy] = {}
+    folder = library_root() / "strategies"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(YAML_SUFFIXES):
+            display = f"<autoopt>/policies/strategies/{entry.name}"
+            text = decode(entry.read_bytes(), display)
+            loaded = load_string(text, path=Path(entry.name), kind="Strategy", display=display)
+            found[loaded.document.metadata.name] = loaded.document
+    return found
+
+
+def resolve_strategy(ref: str | StrategyOverride, strategies: dict[str, Strategy]) -> Strategy:
+    """The strategy a policy asks for, with its overrides merged; ``KeyError`` if unknown."""
+    if isinstance(ref, str):
+        return strategies[ref]
+    base = strategies[ref.extends]
+    data: dict[str, Any] = base.model_dump(mode="json")
+    for section in ("thresholds", "rollout", "triggers", "judge"):
+        override = getattr(ref, section)
+        if override is not None:
+            data["spec"][section].update(override.model_dump(mode="json", exclude_none=True))
+    data["metadata"]["name"] = f"{ref.extends}+overrides"
+    return Strategy.model_validate(data)
+
+
+@dataclass
+class Repository:
+    """Every document of a repository, validated, plus warnings that are not errors."""
+
+    root: Path
+    settings: Settings
+    settings_file: Loaded[Settings] | None
+    policies: dict[str, Loaded[Policy]] = field(default_factory=dict)
+    configs: dict[str, Loaded[LLMConfig]] = field(default_factory=dict)
+    strategies: dict[str, Strategy] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def strategy_for(self, policy: Policy) -> Strategy:
+        return resolve_strategy(policy.spec.strategy, self.strategies)
+
+    def policy(self, name_or_path: str) -> Loaded[Policy]:
+        """A policy by ``metadata.name`` or by path relative to the repository."""
+        if name_or_path in self.policies:
+            return self.policies[name_or_path]
+        wanted = (self.root / name_or_path).resolve()
+        for loaded in self.policies.values():
+            if loaded.path.resolve() == wanted:
+                return loaded
+        known = ", ".join(sorted(self.policies)) or "none"
+        raise SpecError([Problem(Location(name_or_path), "", f"no such policy (known: {known})")])
+
+    def config_for(self, policy: Policy) -> Loaded[LLMConfig]:
+        return self.configs[policy.spec.target.service]
+
+
+def _yaml_files(folder: Path) -> Iterator[Path]:
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in YAML_SUFFIXES:
+                yield path
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _collect(paths: Iterable[Path], root: Path, problems: list[Problem]) -> list[Loaded[Any]]:
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append(load_document(path, display=_rel(root, path)))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    return loaded
+
+
+def inside(root: Path, relative: str) -> Path | None:
+    """``root / relative`` if it stays inside ``root`` after resolving symlinks, else None."""
+    if Path(relative).is_absolute() or relative.startswith("~"):
+        return None
+    candidate = (root / relative).resolve()
+    try:
+        candidate.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return candidate
+
+
+def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
+    """Load ``autoopt.yaml``, ``policies/**`` and ``configs/**`` under ``root``.
+
+    Raises :class:`SpecError` with every problem of every file.
+    """
+    base = Path(root)
+    problems: list[Problem] = []
+    settings_file: Loaded[Settings] | None = None
+    settings_path = base / SETTINGS_FILE
+    if settings_path.exists():
+        found = _collect([settings_path], base, problems)
+        settings_file = found[0] if found else None
+    settings = (
+        settings_file.document
+        if settings_file
+        else Settings.model_validate(
+            {
+                "apiVersion": "autoopt/v1",
+                "kind": "Settings",
+                "metadata": {"name": base.name or "repo"},
+            }
+        )
+    )
+    defaults = settings.spec.defaults
+    files = [*_yaml_files(base / defaults.policy_dir), *_yaml_files(base / defaults.config_dir)]
+    files += [p for p in extra if p not in files]
+    docs = _collect(files, base, problems)
+    repo = Repository(root=base, settings=settings, settings_file=settings_file)
+    repo.strategies = dict(presets())
+    _sort(repo, docs, problems)
+    _cross_check(repo, problems)
+    if [p for p in problems if p.severity == "error"]:
+        raise SpecError(problems)
+    repo.warnings.extend(problems)
+    return repo
+
+
+def _sort(repo: Repository, docs: list[Loaded[Any]], problems: list[Problem]) -> None:
+    for loaded in docs:
+        doc = loaded.document
+        name = doc.metadata.name
+        if isinstance(doc, Settings):
+            problems.append(
+                Problem(loaded.where("kind"), "kind", "Settings belongs in autoopt.yaml")
+            )
+            continue
+        table: dict[str, Any] = {  # type: ignore[assignment]
+            "Policy": repo.policies,
+            "LLMConfig": repo.configs,
+            "Strategy": repo.strategies,
+        }[doc.kind]
+        previous = table.get(name)
+        if isinstance(previous, Loaded):
+            problems.append(
+                Problem(
+                    loaded.where("metadata", "name"),
+                    "metadata.name",
+                    f"duplicate {doc.kind} name {name!r} (also in {previous.display})",
+                )
+            )
+            continue
+        table[name] = doc if isinstance(doc, Strategy) else loaded
+
+
+def _cross_check(repo: Repository, problems: list[Problem]) -> None:
+    for loaded in repo.policies.values():
+        _check_policy(repo, loaded, problems)
+    for config in repo.configs.values():
+        canary = config.document.spec.canary
+        if canary is not None and canary.policy is not None and canary.policy not in repo.policies:
+            problems.append(
+                Problem(
+                    config.where("spec", "canary", "policy"),
+                    "spec.canary.policy",
+                    f"no policy named {canary.policy!r} in this repository",
+                    "warning",
+                )
+            )
+
+
+def _check_policy(repo: Repository, loaded: Loaded[Policy], problems: list[Problem]) -> None:
+    spec = loaded.document.spec
+    target = spec.target
+    where = loaded.where("spec", "target", "config")
+    path = inside(repo.root, target.config)
+    if path is None:
+        problems.append(
+            Problem(where, "spec.target.config", f"{target.config!r} is outside the repository")
+        )
+    elif not path.is_file():
+        problems.append(Problem(where, "spec.target.config", f"{target.config!r} does not exist"))
+    else:
+        config = next((c for c in repo.configs.values() if c.path.resolve() == path), None)
+        if config is None:
+            problems.append(
+                Problem(
+                    where,
+                    "spec.target.config",
+                    f"{target.config!r} is not an LLMConfig under configs/",
+                )
+            )
+        elif config.document.metadata.name != target.service:
+            problems.append(
+                Problem(
+                    loaded.where("spec", "target", "service"),
+                    "spec.target.service",
+                    f"service {target.service!r} does not match {config.display} "
+                    f"(metadata.name is {config.document.metadata.name!r})",
+                )
+            )
+    _check_strategy(repo, loaded, problems)
+    if not spec.tests:
+        problems.append(
+            Problem(
+                loaded.where("spec"),
+                "spec.tests",
+                "policy has no tests (see `autoopt test`)",
+                "warning",
+            )
+        )
+
+
+def _check_strategy(repo: Repository, loaded: Loaded[Policy], problems: list[Problem]) -> None:
+    ref = loaded.document.spec.strategy
+    name = ref if isinstance(ref, str) else ref.extends
+    parts: tuple[str, ...] = (
+        ("spec", "strategy") if isinstance(ref, str) else ("spec", "strategy", "extends")
+    )
+    if name not in repo.strategies:
+        known = ", ".join(sorted(repo.strategies))
+        problems.append(
+            Problem(
+                loaded.where(*parts), ".".join(parts), f"unknown strategy {name!r} (known: {known})"
+            )
+        )
+        return
+    try:
+        resolve_strategy(ref, repo.strategies)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(
+                Problem(
+                    loaded.where("spec", "strategy"), "spec.strategy", f"after overrides: {message}"
+                )
+            )
