@@ -136,3 +136,38 @@ def version_id(params: Mapping[str, Any]) -> str:
 
     canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
     return "v-" + hashlib.sha256(canonical.encode()).hexdigest()[:8]
+
+
+#: Quantile levels at which token distributions are kept in a ModelProfile.
+QUANTILE_GRID: tuple[float, ...] = tuple(i / 100 for i in range(101))
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """How one model behaved in the metrics, for the predictor (fitted by ``metrics``).
+
+    Latency is modelled as ``overhead + ttft + ms_per_token * tokens_out``; token
+    distributions are kept as quantiles at :data:`QUANTILE_GRID`.
+    """
+
+    model: str
+    n: int
+    errors: int
+    ttft_ms: Estimate
+    ms_per_token: Estimate
+    overhead_ms: Estimate
+    latency_residual_sd: float
+    tokens_in: tuple[float, ...]
+    tokens_out: tuple[float, ...]
+    truncated_at: int | None  # the max_tokens the observed outputs were cut at, if any
+    quality: Estimate | None
+    requests_per_day: float
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per token, and where the number came from (catalog name and date, or override)."""
+
+    input_per_token: float
+    output_per_token: float
+    source: str
