@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import typing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -355,9 +355,9 @@ class Rule(Model):
 
 class Guards(Model):
     max_changes_per_day: Annotated[int, Field(ge=1)] = 1
-    cooldown: Duration = Field(default="6h")  # type: ignore[assignment]
-    rollback_cooldown: Duration = Field(default="24h")  # type: ignore[assignment]
-    closed_pr_cooldown: Duration = Field(default="7d")  # type: ignore[assignment]
+    cooldown: Duration = timedelta(hours=6)
+    rollback_cooldown: Duration = timedelta(hours=24)
+    closed_pr_cooldown: Duration = timedelta(days=7)
 
 
 class TestExpect(Model):
