@@ -14,7 +14,8 @@ The performance model (docs/decide.md, "Predictor"):
   random numbers). The interval adds the fitted parameters' standard errors.
 * **error rate** = the model's errors / requests (binomial standard error).
 * **quality** only from the model's measured quality or a ``priors:`` entry; without either
-  it is absent and the point "needs evaluation".
+  it is absent and the point "needs evaluation". Measured quality is not carried over to a
+  ``max_tokens`` that would cut more than 1% of the outputs observed.
 
 Temperature, top_p and the other sampling params do not enter the model: cost and latency
 depend on the model and ``max_tokens`` only.
@@ -38,6 +39,9 @@ Array = npt.NDArray[np.float64]
 
 #: Standard normal quantiles at which the latency residual is integrated.
 _RESIDUAL_Z = np.array([NormalDist().inv_cdf((k + 0.5) / 40) for k in range(40)])
+#: Measured quality is carried over to a smaller ``max_tokens`` only if it cuts at most this
+#: fraction of the outputs observed; beyond that the answers change and quality needs evidence.
+MAX_CUT_FOR_QUALITY = 0.01
 _MID = np.linspace(0.005, 0.995, 100)  # midpoints of the quantile grid cells
 
 
@@ -150,11 +154,7 @@ def predict(
         if profile is not None:
             metrics.update(_latency(profile, low, high))
     if profile is not None:
-        error_rate = _error_rate(profile)
-        if error_rate is not None:
-            metrics["error_rate"] = error_rate
-        if profile.quality is not None:
-            metrics["quality"] = profile.quality
+        metrics.update(_measured(profile, _max_tokens(params), notes))
     for metric, prior in priors.get(model, {}).items():
         metrics.setdefault(metric, _from_prior(prior))
     return Prediction(metrics, tuple(notes))
@@ -176,6 +176,31 @@ def _cost_metrics(
         if requests_per_day is not None:
             out["daily_cost_usd"] = _scaled(cost, requests_per_day)
     return out
+
+
+def _measured(
+    profile: ModelProfile, max_tokens: int | None, notes: list[str]
+) -> dict[str, Estimate]:
+    """Error rate and quality straight from the model's history."""
+    out = {}
+    error_rate = _error_rate(profile)
+    if error_rate is not None:
+        out["error_rate"] = error_rate
+    cut = _cut_fraction(profile, max_tokens)
+    if profile.quality is not None and cut <= MAX_CUT_FOR_QUALITY:
+        out["quality"] = profile.quality
+    elif profile.quality is not None:
+        notes.append(
+            f"{profile.model}: max_tokens {max_tokens} cuts {cut:.0%} of observed outputs; "
+            "measured quality not carried over"
+        )
+    return out
+
+
+def _cut_fraction(profile: ModelProfile, max_tokens: int | None) -> float:
+    if max_tokens is None:
+        return 0.0
+    return float(np.mean(_tokens(profile.tokens_out) > max_tokens))
 
 
 def _max_tokens(params: Mapping[str, Any]) -> int | None:
