@@ -23,7 +23,7 @@ from autoopt.decide.gates import (
 )
 from autoopt.decide.predict import predict
 from autoopt.decide.rules import Context, apply_rules, check_guards, recently_closed
-from autoopt.decide.score import Scored, assess_all
+from autoopt.decide.score import Scored, assess_all, ranked_front
 from autoopt.decide.search import Space, search, space_of
 from autoopt.spec.models import Policy, PolicySpec, Strategy
 from autoopt.values import Candidate, Estimate, ModelProfile, Price, Reason, Summary, version_id
@@ -208,10 +208,7 @@ def _pick(
     summaries: tuple[Summary, ...],
 ) -> Decision:
     evidence = {"assessments": tuple(assessed), "summaries": summaries}
-    front = sorted(
-        (a for a in assessed if a.pareto_rank == 0),
-        key=lambda a: (-a.score, a.candidate.version),
-    )
+    front = ranked_front(assessed)
     others = [a for a in front if a is not assessed[0]]
     if not others and not any(a.eligible for a in assessed[1:]):
         reasons.append(_why_nothing(assessed))
