@@ -26,7 +26,9 @@ class Problem:
         self.quality = [rng.uniform(0.0, 4.0, size) for size in sizes]
         self.latency = [rng.uniform(50.0, 400.0, size) for size in sizes]
         self.spec: PolicySpec = policy(
-            search_space={name: list(range(size)) for name, size in zip(self.names, sizes)},
+            search_space={
+                name: list(range(size)) for name, size in zip(self.names, sizes, strict=True)
+            },
             objectives=[
                 {"metric": "cost_per_request", "goal": "minimize", "weight": 0.5},
                 {"metric": "quality", "goal": "maximize", "weight": 0.3},
@@ -42,9 +44,15 @@ class Problem:
     def metrics(self, point: Mapping[str, Any]) -> dict[str, Estimate]:
         idx = [int(point[n]) for n in self.names]
         return {
-            "cost_per_request": Estimate.exact(0.01 + sum(c[i] for c, i in zip(self.cost, idx))),
-            "quality": Estimate.exact(70 + sum(q[i] for q, i in zip(self.quality, idx))),
-            "latency_p95_ms": Estimate.exact(sum(t[i] for t, i in zip(self.latency, idx))),
+            "cost_per_request": Estimate.exact(
+                0.01 + sum(c[i] for c, i in zip(self.cost, idx, strict=True))
+            ),
+            "quality": Estimate.exact(
+                70 + sum(q[i] for q, i in zip(self.quality, idx, strict=True))
+            ),
+            "latency_p95_ms": Estimate.exact(
+                sum(t[i] for t, i in zip(self.latency, idx, strict=True))
+            ),
         }
 
 
