@@ -16,6 +16,7 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Check autoopt.yaml, policies and configs; every error located."),
+    "test": ("test", "Run the tests: cases of policies through the decision engine."),
 }
 
 
