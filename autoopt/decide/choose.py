@@ -211,7 +211,7 @@ def _pick(
     front = ranked_front(assessed)
     others = [a for a in front if a is not assessed[0]]
     if not others and not any(a.eligible for a in assessed[1:]):
-        reasons.append(_why_nothing(assessed))
+        reasons.extend(_why_nothing(assessed))
         return frame.decision(DecisionKind.NO_CHANGE, reasons, **evidence)
     if not others or front[0] is assessed[0]:
         reasons.append(
@@ -239,18 +239,29 @@ def _closed(chosen: Assessment) -> Reason:
     )
 
 
-def _why_nothing(assessed: list[Assessment]) -> Reason:
+def _why_nothing(assessed: list[Assessment]) -> list[Reason]:
     rest = assessed[1:]
     if not rest:
-        return Reason("no_candidates", "no other configuration was measured or could be predicted")
-    waiting = sorted({m for a in rest if a.needs_evaluation for m in a.needs_evaluation})
-    if waiting and not any(a.feasible and not a.needs_evaluation for a in rest):
-        return Reason(
-            "needs_evaluation",
-            f"candidates lack evidence for {', '.join(waiting)}; evaluate them first",
-            {"metrics": ", ".join(waiting)},
+        return [
+            Reason("no_candidates", "no other configuration was measured or could be predicted")
+        ]
+    reasons = []
+    if any(not a.feasible and not a.needs_evaluation for a in rest):
+        reasons.append(
+            Reason(
+                "no_feasible_candidate", "every candidate with evidence breaks a hard constraint"
+            )
         )
-    return Reason("no_feasible_candidate", "every candidate breaks a hard constraint")
+    waiting = sorted({m for a in rest for m in a.needs_evaluation})
+    if waiting:
+        reasons.append(
+            Reason(
+                "needs_evaluation",
+                f"candidates lack evidence for {', '.join(waiting)}; evaluate them first",
+                {"metrics": ", ".join(waiting)},
+            )
+        )
+    return reasons
 
 
 def _proposal(

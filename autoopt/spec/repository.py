@@ -50,7 +50,7 @@ def resolve_strategy(ref: str | StrategyOverride, strategies: dict[str, Strategy
         override = getattr(ref, section)
         if override is not None:
             data["spec"][section].update(override.model_dump(mode="json", exclude_none=True))
-    data["metadata"]["name"] = f"{ref.extends}+overrides"
+    data["metadata"]["name"] = f"{ref.extends}-overrides"  # "+" is not allowed in a Name
     return Strategy.model_validate(data)
 
 
