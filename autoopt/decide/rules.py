@@ -68,6 +68,9 @@ def environment(summary: Summary) -> dict[str, float]:
     env = {name: est.value for name, est in summary.metrics.items()}
     env["n"] = float(summary.n)
     env["errors"] = float(summary.errors)
+    daily, cost = env.get("daily_cost_usd"), env.get("cost_per_request")
+    if daily is not None and cost:
+        env["requests_per_day"] = daily / cost
     return env
 
 
