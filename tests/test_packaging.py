@@ -34,6 +34,7 @@ def test_wheel_ships_policies_and_loads_presets_from_the_installed_package(tmp_p
     assert "autoopt/_policies/strategies/balanced.yaml" in names
     assert "simulator/__init__.py" in names
     assert "autoopt/cli/main.py" in names
+    assert "autoopt/_quickstart/policies/chat-cost.yaml" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
