@@ -1,0 +1,1 @@
+"""Metrics sources, pricing and per-candidate summaries."""
