@@ -140,6 +140,6 @@ def test_unknown_strategy_is_a_located_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr == (
-        f"error: {path}:8:3: spec.strategy: unknown strategy 'mine' (a policy tested on its own "
+        f"error: {path}:8:13: spec.strategy: unknown strategy 'mine' (a policy tested on its own "
         "can use the presets: conservative, balanced, aggressive)\n"
     )
