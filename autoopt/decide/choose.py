@@ -123,13 +123,12 @@ def _measured(frame: _Frame, summaries: Sequence[Summary], space: Space) -> list
         if summary is frame.base or not params or not space.contains(params):
             continue
         merged = {**frame.current.params, **params}
-        version = version_id(merged)
-        if summary.n < floor or version in seen:
+        key = version_id(merged)
+        if summary.n < floor or key in seen:
             continue
-        seen.add(version)
-        items.append(
-            Scored(Candidate(summary.service, version, merged), summary.metrics, summary.n)
-        )
+        seen.add(key)
+        candidate = Candidate(summary.service, summary.version, merged)  # measured: its own name
+        items.append(Scored(candidate, summary.metrics, summary.n))
     return items
 
 
@@ -142,7 +141,7 @@ def _assess(
 ) -> tuple[list[Assessment], list[Reason]]:
     space = space_of(frame.spec)
     items = _measured(frame, summaries, space)
-    seen = {version_id(dict(frame.current.params))} | {i.candidate.version for i in items}
+    seen = {version_id(dict(i.candidate.params)) for i in items}
     notes: list[str] = []
     if space.names and (profiles or frame.spec.priors):
         items += _predicted(frame, space, profiles, prices, seed, seen, notes)
@@ -220,7 +219,7 @@ def _pick(
         return frame.decision(DecisionKind.NO_CHANGE, reasons, **evidence)
     failures: list[Reason] = []
     for chosen in others:
-        if recently_closed(frame.spec.guards, frame.context, chosen.candidate.version):
+        if recently_closed(frame.spec.guards, frame.context, _target(chosen).version):
             failures.append(_closed(chosen))
             continue
         verdict = gate(chosen, frame.spec, frame.strategy)
@@ -232,10 +231,16 @@ def _pick(
     return frame.decision(DecisionKind.NO_CHANGE, reasons + failures[:3], **evidence)
 
 
+def _target(chosen: Assessment) -> Candidate:
+    """The candidate to roll out: its version is ``version_id(params)``, measured or not."""
+    params = dict(chosen.candidate.params)
+    return Candidate(chosen.candidate.service, version_id(params), params)
+
+
 def _closed(chosen: Assessment) -> Reason:
     return Reason(
         "recently_closed",
-        f"{chosen.candidate.version} was proposed and closed recently (closed_pr_cooldown)",
+        f"{_target(chosen).version} was proposed and closed recently (closed_pr_cooldown)",
     )
 
 
@@ -273,9 +278,14 @@ def _proposal(
 ) -> Proposal:
     gain = chosen.improvement or Estimate.exact(0.0)
     summary = tradeoff(chosen.metrics, frame.base.metrics, frame.spec)
-    how = "predicted" if chosen.predicted else f"measured on {chosen.n} requests"
+    target = _target(chosen)
+    how = (
+        "predicted"
+        if chosen.predicted
+        else f"measured as {chosen.candidate.version} on {chosen.n} requests"
+    )
     rationale = (
-        f"{chosen.candidate.version}: {summary} ({how}); improvement {gain.value:+.1%} "
+        f"{target.version}: {summary} ({how}); improvement {gain.value:+.1%} "
         f"[{gain.low:+.1%}, {gain.high:+.1%}], P(≥ "
         f"{frame.strategy.spec.thresholds.min_improvement:.0%}) = {verdict.confidence:.2f}, "
         f"risk {verdict.risk:.2f} ({verdict.level})",
@@ -283,7 +293,7 @@ def _proposal(
     )
     return Proposal(
         current=frame.current,
-        target=chosen.candidate,
+        target=target,
         predicted=deltas(chosen.metrics, frame.base.metrics),
         improvement=gain,
         confidence=verdict.confidence,

@@ -48,7 +48,11 @@ def test_cheaper_model_with_same_quality_is_proposed() -> None:
     assert proposal.rollout.steps == (5, 25, 50, 100)
     assert proposal.triggers["error_rate_increase"] == 0.05
     assert proposal.predicted["cost_per_request"].delta == pytest.approx(-0.6)
-    assert proposal.rationale[0].startswith(f"{proposal.target.version}: −60% cost, −1.0 quality")
+    assert proposal.rationale == (
+        f"{proposal.target.version}: −60% cost, −1.0 quality (measured as v8 on 1000 requests); "
+        "improvement +35.6% [+35.6%, +35.6%], P(≥ 10%) = 1.00, risk 0.00 (low)",
+    )
+    assert [a.candidate.version for a in decision.assessments] == ["v7", "v8"]
     assert codes(decision) == ["proposed"]
 
 
