@@ -31,17 +31,21 @@ def command(policies: tuple[str, ...], repo: Path, library: bool, fmt: str) -> N
     engine as `autoopt propose`. Exit 0 when every case passes, 1 otherwise.
     """
     from autoopt.decide.policytest import run_policy
+    from autoopt.decide.rules import rule_problems
 
     targets = _targets(policies, repo, library)
+    problems = [p for loaded, _, _ in targets for p in rule_problems(loaded)]
+    if problems:
+        raise SpecError(problems)
     results: list[CaseResult] = []
-    for policy, strategy, stable in targets:
-        results.extend(run_policy(policy, strategy, stable))
+    for loaded, strategy, stable in targets:
+        results.extend(run_policy(loaded.document, strategy, stable))
     click.echo(_render(fmt, results, len(targets)))
     failed = any(not r.passed for r in results)
     raise click.exceptions.Exit(ExitCode.USER_ERROR if failed else ExitCode.OK)
 
 
-Target = tuple["Policy", "Strategy", "Candidate | None"]
+Target = tuple["Loaded[Policy]", "Strategy", "Candidate | None"]
 
 
 def _targets(names: tuple[str, ...], repo: Path, library: bool) -> list[Target]:
@@ -69,7 +73,7 @@ def _targets(names: tuple[str, ...], repo: Path, library: bool) -> list[Target]:
         for item in chosen:
             policy = item.document
             stable = loaded.config_for(policy).document.spec.stable
-            out.append((policy, loaded.strategy_for(policy), _candidate(policy, stable)))
+            out.append((item, loaded.strategy_for(policy), _candidate(policy, stable)))
     return out
 
 
@@ -102,7 +106,7 @@ def _standalone(text: str, path: Path, display: str) -> Target:
         raise SpecError(
             [Problem(loaded.where("spec", "strategy"), "spec.strategy", message)]
         ) from None
-    return policy, strategy, None
+    return loaded, strategy, None
 
 
 def _render(fmt: str, results: list[CaseResult], policies: int) -> str:

@@ -117,10 +117,6 @@ def write(tmp_path: Path, **subs: str) -> Path:
             "FAIL p: cheaper b: no current version: set `current:` "
             "(the policy is tested without a repository)",
         ),
-        (
-            {"WHEN": "n.real > 0"},
-            "FAIL p: cheaper b: rule 'r': when: column 2: unexpected character '.'",
-        ),
     ],
 )
 def test_cli_standalone_file(tmp_path: Path, subs: dict[str, str], line: str) -> None:
@@ -129,17 +125,31 @@ def test_cli_standalone_file(tmp_path: Path, subs: dict[str, str], line: str) ->
     assert out.splitlines()[0].startswith(line)
 
 
-def test_unknown_strategy_is_a_located_error(tmp_path: Path) -> None:
-    path = write(tmp_path, STRATEGY="mine")
-    done = subprocess.run(
-        [sys.executable, "-m", "autoopt", "test", str(path)],
+def autoopt(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autoopt", *args],
         capture_output=True,
         text=True,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         check=False,
     )
+
+
+def test_unknown_strategy_is_a_located_error(tmp_path: Path) -> None:
+    path = write(tmp_path, STRATEGY="mine")
+    done = autoopt("test", str(path))
     assert done.returncode == 1
     assert done.stderr == (
         f"error: {path}:8:13: spec.strategy: unknown strategy 'mine' (a policy tested on its own "
         "can use the presets: conservative, balanced, aggressive)\n"
+    )
+
+
+def test_a_bad_rule_condition_is_a_located_error(tmp_path: Path) -> None:
+    path = write(tmp_path, WHEN="n.real > 0 or len(x)")
+    done = autoopt("test", str(path))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"error: {path}:9:27: spec.rules.0.when: column 2: unexpected character '.'\n"
     )
