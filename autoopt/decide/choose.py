@@ -21,7 +21,7 @@ from autoopt.decide.gates import (
     tradeoff,
     triggers,
 )
-from autoopt.decide.predict import predict
+from autoopt.decide.predict import calibrated, calibration, predict
 from autoopt.decide.rules import Context, apply_rules, check_guards, recently_closed
 from autoopt.decide.score import Scored, assess_all, ranked_front
 from autoopt.decide.search import Space, search, space_of
@@ -164,20 +164,28 @@ def _predicted(
     rpd = _requests_per_day(frame.base)
     cache: dict[tuple[str, Any], Mapping[str, Estimate] | None] = {}
 
+    def run(params: Mapping[str, Any]) -> Mapping[str, Estimate]:
+        found = predict(
+            params,
+            profiles=profiles,
+            prices=prices,
+            priors=frame.spec.priors,
+            fallback_model=None if fallback is None else str(fallback),
+            requests_per_day=rpd,
+        )
+        notes.extend(found.notes)
+        return found.metrics
+
+    factors = calibration(frame.base.metrics, run(dict(frame.current.params)))
+    if factors:
+        shown = ", ".join(f"{m} ×{f:.3g}" for m, f in sorted(factors.items()))
+        notes.append(f"predictions calibrated to {frame.current.version}: {shown}")
+
     def evaluate(point: Mapping[str, Any]) -> Mapping[str, Estimate] | None:
         params = {**frame.current.params, **point}
         key = (str(params.get("model")), params.get("max_tokens"))
         if key not in cache:
-            found = predict(
-                params,
-                profiles=profiles,
-                prices=prices,
-                priors=frame.spec.priors,
-                fallback_model=None if fallback is None else str(fallback),
-                requests_per_day=rpd,
-            )
-            notes.extend(found.notes)
-            cache[key] = found.metrics or None
+            cache[key] = calibrated(run(params), factors) or None
         return cache[key]
 
     result = search(space, evaluate, frame.spec, seed=seed)

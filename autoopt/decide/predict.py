@@ -19,6 +19,11 @@ The performance model (docs/decide.md, "Predictor"):
 
 Temperature, top_p and the other sampling params do not enter the model: cost and latency
 depend on the model and ``max_tokens`` only.
+
+**Calibration**: the caller predicts the current configuration too and scales every predicted
+cost, latency and token metric by measured / predicted for it (:func:`calibration`), so a
+point that differs from the current one only in unmodelled params predicts exactly what was
+measured, and a misfit of the model does not show up as an improvement.
 """
 
 from __future__ import annotations
@@ -112,6 +117,35 @@ def _cost(tokens_in: Estimate, tokens_out: Estimate, price: Price) -> Estimate:
     low = pin * tokens_in.low + pout * tokens_out.low
     high = pin * tokens_in.high + pout * tokens_out.high
     return Estimate(value, max(low, 0.0), high)
+
+
+#: Metrics whose predictions are scaled by measured / predicted for the current configuration.
+CALIBRATED = (
+    "cost_per_request",
+    "daily_cost_usd",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "tokens_out_mean",
+)
+
+
+def calibration(
+    measured: Mapping[str, Estimate], predicted: Mapping[str, Estimate]
+) -> dict[str, float]:
+    """Per metric, measured / predicted for the current configuration (both positive)."""
+    factors = {}
+    for metric in CALIBRATED:
+        seen, guess = measured.get(metric), predicted.get(metric)
+        if seen is not None and guess is not None and seen.value > 0 and guess.value > 0:
+            factors[metric] = seen.value / guess.value
+    return factors
+
+
+def calibrated(
+    metrics: Mapping[str, Estimate], factors: Mapping[str, float]
+) -> dict[str, Estimate]:
+    return {name: _scaled(est, factors.get(name, 1.0)) for name, est in metrics.items()}
 
 
 def _scaled(estimate: Estimate, factor: float) -> Estimate:

@@ -142,10 +142,11 @@ def test_choose_proposes_a_predicted_point_only_with_quality_evidence() -> None:
 
     blind = go()
     assert blind.kind is DecisionKind.NO_CHANGE  # type: ignore[attr-defined]
-    assert [r.code for r in blind.reasons] == ["prediction_note", "needs_evaluation"]  # type: ignore[attr-defined]
-    assert blind.reasons[0].message == (  # type: ignore[attr-defined]
-        "gpt-4o: max_tokens 512 cuts 49% of observed outputs; measured quality not carried over"
-    )
+    assert [r.message for r in blind.reasons[:-1]] == [  # type: ignore[attr-defined]
+        "predictions calibrated to v7: cost_per_request ×1",
+        "gpt-4o: max_tokens 512 cuts 49% of observed outputs; measured quality not carried over",
+    ]
+    assert blind.reasons[-1].code == "needs_evaluation"  # type: ignore[attr-defined]
     informed = go(priors={"mini": {"quality": {"mean": 88, "sd": 0.5}}})
     assert informed.kind is DecisionKind.PROPOSE  # type: ignore[attr-defined]
     proposal = informed.proposal  # type: ignore[attr-defined]
@@ -171,3 +172,48 @@ def test_search_failure_degrades_to_no_change() -> None:
     assert decision.kind is DecisionKind.NO_CHANGE
     assert decision.degraded == ("search_failed",)
     assert [r.code for r in decision.reasons] == ["search_failed"]
+
+
+def test_predictions_are_calibrated_to_the_measured_current_version() -> None:
+    gpt = profile("gpt-4o", quality=Estimate(90, 89.5, 90.5))
+    mini = profile("mini", quality=Estimate(89, 88.5, 89.5))
+    prices = {"gpt-4o": Price(2.5e-6, 10e-6, "t"), "mini": Price(0.15e-6, 0.6e-6, "t")}
+    # the model predicts 0.0055 and 1000 + 250 ms for the current config; production measured more
+    rows = [
+        summary(
+            "v7",
+            n=5000,
+            params=dict(CURRENT.params),
+            cost_per_request=0.0066,
+            latency_p95_ms=1500.0,
+            quality=90.0,
+        )
+    ]
+    spec = policy_doc(
+        search_space={"model": ["gpt-4o", "mini"], "temperature": [0.2, 0.7]},
+        objectives=[
+            {"metric": "cost_per_request", "goal": "minimize", "weight": 0.5},
+            {"metric": "latency_p95_ms", "goal": "minimize", "weight": 0.5},
+        ],
+    )
+    decision = choose(
+        rows,
+        spec,
+        strategy(),
+        current=CURRENT,
+        context=context(),
+        profiles={"gpt-4o": gpt, "mini": mini},
+        prices=prices,
+    )
+    by_params = {
+        (a.candidate.params["model"], a.candidate.params.get("temperature")): a
+        for a in decision.assessments
+    }
+    same_model = by_params[("gpt-4o", 0.2)].metrics
+    assert same_model["cost_per_request"].value == pytest.approx(0.0066)
+    assert same_model["latency_p95_ms"].value == pytest.approx(1500.0)
+    assert by_params[("gpt-4o", 0.2)].improvement.value == pytest.approx(0.0, abs=1e-12)  # type: ignore[union-attr]
+    cheap = by_params[("mini", 0.2)].metrics["cost_per_request"].value
+    assert cheap == pytest.approx(1.2 * (200 * 0.15e-6 + 500 * 0.6e-6))
+    assert decision.proposal is not None
+    assert decision.proposal.target.params["model"] == "mini"
