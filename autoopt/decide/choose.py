@@ -75,33 +75,16 @@ def choose(
             "no_baseline_metrics",
             f"no metrics for the current version {current.version} of {service}",
         )
-        return Decision(
-            DecisionKind.NO_CHANGE,
-            service,
-            policy.metadata.name,
-            current,
-            None,
-            (reason,),
-            summaries=mine,
-        )
+        no = DecisionKind.NO_CHANGE
+        return Decision(no, service, policy.metadata.name, current, None, (reason,), summaries=mine)
     frame = _Frame(policy, strategy, current, base, context)
     outcome = apply_rules(policy.spec.rules, base)
     if outcome.stop is not None:
         return frame.decision(outcome.stop, outcome.reasons, summaries=mine)
     reasons = list(outcome.reasons)
-    blocked = check_guards(policy.spec.guards, context)
+    blocked = check_guards(policy.spec.guards, context) or _not_ready(frame)
     if blocked:
         return frame.decision(DecisionKind.NO_CHANGE, reasons + blocked, summaries=mine)
-    if base.n < strategy.spec.judge.min_sample:
-        reasons.append(
-            Reason(
-                "insufficient_data",
-                f"{current.version} has {base.n} requests; at least "
-                f"{strategy.spec.judge.min_sample} are needed",
-                {"n": base.n, "min_sample": strategy.spec.judge.min_sample},
-            )
-        )
-        return frame.decision(DecisionKind.NO_CHANGE, reasons, summaries=mine)
     try:
         assessed, notes = _assess(frame, mine, profiles or {}, prices or {}, seed)
     except Exception as exc:  # degrade: the optimizer failed, the rules already ran
@@ -112,6 +95,29 @@ def choose(
             DecisionKind.NO_CHANGE, reasons, summaries=mine, degraded=("search_failed",)
         )
     return _pick(frame, assessed, reasons + notes, outcome.require_approval, mine)
+
+
+def _not_ready(frame: _Frame) -> list[Reason]:
+    """Why the current version cannot serve as the baseline (empty when it can)."""
+    base, floor = frame.base, frame.strategy.spec.judge.min_sample
+    if base.n < floor:
+        return [
+            Reason(
+                "insufficient_data",
+                f"{base.version} has {base.n} requests; at least {floor} are needed",
+                {"n": base.n, "min_sample": floor},
+            )
+        ]
+    missing = [o.metric for o in frame.spec.objectives if o.metric not in base.metrics]
+    if missing:
+        return [
+            Reason(
+                "baseline_needs_evaluation",
+                f"{base.version} has no {', '.join(missing)}; nothing can be compared with it",
+                {"metrics": ", ".join(missing)},
+            )
+        ]
+    return []
 
 
 def _measured(frame: _Frame, summaries: Sequence[Summary], space: Space) -> list[Scored]:

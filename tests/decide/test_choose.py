@@ -244,6 +244,18 @@ def test_small_baseline_is_insufficient_data() -> None:
     assert codes(decide(rows)) == ["insufficient_data"]
 
 
+def test_baseline_without_an_objective_metric_needs_evaluation() -> None:
+    rows = [
+        summary("v7", params=dict(CURRENT.params), cost_per_request=0.01),
+        summary("v8", params=MINI, cost_per_request=0.004, quality=90.0),
+    ]
+    decision = decide(rows)
+    assert decision.kind is DecisionKind.NO_CHANGE
+    assert [(r.code, r.message) for r in decision.reasons] == [
+        ("baseline_needs_evaluation", "v7 has no quality; nothing can be compared with it")
+    ]
+
+
 def test_space_contains() -> None:
     space = space_of(
         policy_doc(search_space={"temperature": {"min": 0, "max": 1, "step": 0.1}}).spec
