@@ -135,11 +135,37 @@ def _nsga2(
         MixedVariableMating,
         MixedVariableSampling,
     )
-    from pymoo.core.problem import ElementwiseProblem
-    from pymoo.core.variable import Choice, Integer
     from pymoo.optimize import minimize
 
     archive: dict[tuple[int, ...], Mapping[str, Estimate] | None] = {}
+    pop_size = 100
+    algorithm = NSGA2(
+        pop_size=pop_size,
+        sampling=MixedVariableSampling(),
+        mating=MixedVariableMating(eliminate_duplicates=MixedVariableDuplicateElimination()),
+        eliminate_duplicates=MixedVariableDuplicateElimination(),
+        survival=RankAndCrowding(),
+    )
+    problem = _problem(space, evaluate, policy, archive)
+    minimize(problem, algorithm, ("n_gen", max(budget // pop_size, 2)), seed=seed, verbose=False)
+    found = tuple(
+        (space.point(key), metrics)
+        for key, metrics in sorted(archive.items())
+        if metrics is not None
+    )
+    return SearchResult("nsga2", found, len(archive))
+
+
+def _problem(
+    space: Space,
+    evaluate: Evaluate,
+    policy: PolicySpec,
+    archive: dict[tuple[int, ...], Mapping[str, Estimate] | None],
+) -> Any:
+    """A pymoo problem over the space's indices that records every point it evaluates."""
+    from pymoo.core.problem import ElementwiseProblem
+    from pymoo.core.variable import Choice, Integer
+
     n_constr = len(_constraints(None, policy))
 
     class _Problem(ElementwiseProblem):  # type: ignore[misc]
@@ -163,19 +189,4 @@ def _nsga2(
             if n_constr:
                 out["G"] = _constraints(metrics, policy)
 
-    pop_size = 100
-    algorithm = NSGA2(
-        pop_size=pop_size,
-        sampling=MixedVariableSampling(),
-        mating=MixedVariableMating(eliminate_duplicates=MixedVariableDuplicateElimination()),
-        eliminate_duplicates=MixedVariableDuplicateElimination(),
-        survival=RankAndCrowding(),
-    )
-    generations = max(budget // pop_size, 2)
-    minimize(_Problem(), algorithm, ("n_gen", generations), seed=seed, verbose=False)
-    found = tuple(
-        (space.point(key), metrics)
-        for key, metrics in sorted(archive.items())
-        if metrics is not None
-    )
-    return SearchResult("nsga2", found, len(archive))
+    return _Problem()
