@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from autoopt.decide.decision import Assessment, Decision, DecisionKind, Proposal
 from autoopt.decide.gates import (
     GateResult,
@@ -64,7 +66,7 @@ def choose(
     context: Context,
     profiles: Mapping[str, ModelProfile] | None = None,
     prices: Mapping[str, Price] | None = None,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
 ) -> Decision:
     """Decide what to do about ``current`` (the stable version) under ``policy``."""
     service = policy.spec.target.service
@@ -143,7 +145,7 @@ def _assess(
     summaries: Sequence[Summary],
     profiles: Mapping[str, ModelProfile],
     prices: Mapping[str, Price],
-    seed: int,
+    seed: int | np.random.Generator,
 ) -> tuple[list[Assessment], list[Reason]]:
     space = space_of(frame.spec)
     items = _measured(frame, summaries, space)
@@ -162,7 +164,7 @@ def _predicted(
     space: Space,
     profiles: Mapping[str, ModelProfile],
     prices: Mapping[str, Price],
-    seed: int,
+    seed: int | np.random.Generator,
     seen: set[str],
     notes: list[str],
 ) -> list[Scored]:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from autoopt.spec.models import NumericRange, PolicySpec
 from autoopt.values import Estimate
 
@@ -85,11 +87,15 @@ def search(
     evaluate: Evaluate,
     policy: PolicySpec,
     *,
-    seed: int,
+    seed: int | np.random.Generator,
     exhaustive_limit: int = EXHAUSTIVE_LIMIT,
     budget: int = 4000,
 ) -> SearchResult:
-    """Evaluate the space (or NSGA-II's share of it); points ``evaluate`` rejects are dropped."""
+    """Evaluate the space (or NSGA-II's share of it); points ``evaluate`` rejects are dropped.
+
+    ``seed`` is an int or a ``numpy.random.Generator`` (one integer is drawn from it, only
+    when NSGA-II runs).
+    """
     if space.size <= exhaustive_limit:
         found = []
         for params in space.points():
@@ -97,6 +103,8 @@ def search(
             if metrics is not None:
                 found.append((params, metrics))
         return SearchResult("exhaustive", tuple(found), space.size)
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**31 - 1))
     return _nsga2(space, evaluate, policy, seed=seed, budget=budget)
 
 
