@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 @click.argument("policies", nargs=-1, metavar="[POLICY]...")
 @repo_option
 @click.option("--library", is_flag=True, help="Test the ready policies shipped with autoopt.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every case's decision and reasons.")
 @format_option("text", "json", default="text")
-def command(policies: tuple[str, ...], repo: Path, library: bool, fmt: str) -> None:
+def command(policies: tuple[str, ...], repo: Path, library: bool, verbose: bool, fmt: str) -> None:
     """Run the tests: cases of policies (default: every policy in the repository).
 
     POLICY is a policy file (tested on its own) or the name of a policy in --repo. Each case
@@ -40,7 +41,7 @@ def command(policies: tuple[str, ...], repo: Path, library: bool, fmt: str) -> N
     results: list[CaseResult] = []
     for loaded, strategy, stable in targets:
         results.extend(run_policy(loaded.document, strategy, stable))
-    click.echo(_render(fmt, results, len(targets)))
+    click.echo(_render(fmt, results, len(targets), verbose))
     failed = any(not r.passed for r in results)
     raise click.exceptions.Exit(ExitCode.USER_ERROR if failed else ExitCode.OK)
 
@@ -109,7 +110,7 @@ def _standalone(text: str, path: Path, display: str) -> Target:
     return loaded, strategy, None
 
 
-def _render(fmt: str, results: list[CaseResult], policies: int) -> str:
+def _render(fmt: str, results: list[CaseResult], policies: int, verbose: bool) -> str:
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
     if fmt == "json":
@@ -134,10 +135,14 @@ def _render(fmt: str, results: list[CaseResult], policies: int) -> str:
             },
             indent=2,
         )
-    lines = [
-        f"PASS {r.policy}: {r.name}" if r.passed else f"FAIL {r.policy}: {r.name}: {r.detail}"
-        for r in results
-    ]
+    lines = []
+    for r in results:
+        lines.append(
+            f"PASS {r.policy}: {r.name}" if r.passed else f"FAIL {r.policy}: {r.name}: {r.detail}"
+        )
+        if verbose and r.decision is not None:
+            lines.append(f"  decision: {r.decision.kind.value}")
+            lines.extend(f"  {x.code}: {x.message}" for x in r.decision.reasons)
     lines.append(
         f"{passed} passed, {failed} failed ({policies} polic{'y' if policies == 1 else 'ies'})"
     )

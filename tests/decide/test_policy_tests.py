@@ -56,6 +56,15 @@ def test_cli_library() -> None:
     assert out.splitlines()[-1].endswith("passed, 0 failed (3 policies)")
 
 
+def test_cli_verbose_shows_decisions(tmp_path: Path) -> None:
+    code, out = run("test", "-v", str(write(tmp_path)))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:3] == ["PASS p: cheaper b", "  decision: propose", lines[2]]
+    assert lines[2].startswith("  proposed: v-") and "−50% cost" in lines[2]
+    assert lines[3] == "  rule_alert: rule r: n > 0"
+
+
 def test_cli_quickstart_repository(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(QUICKSTART, repo)
