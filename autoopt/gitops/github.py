@@ -1,0 +1,293 @@
+"""The GitHub forge: pull requests, sticky comments, labels and commit statuses over REST v3.
+
+``GitHubForge`` talks to ``api_url`` (``https://api.github.com`` or a GitHub Enterprise
+``https://ghe.example/api/v3``) through an injected ``requests.Session``. The caller reads the
+token from the environment and passes it in; this module never reads the environment, and the
+token appears in no message, log line or repr. Transient failures (5xx, connection errors,
+timeouts, rate limits) are retried by ``gitops/http.py``; what still fails becomes one
+``ForgeError`` line naming the operation, the HTTP status and GitHub's message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from autoopt import __version__
+from autoopt.errors import ForgeError
+from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState
+from autoopt.gitops.http import RateLimited, RetryPolicy, Sender, TransportFailure
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2022-11-28"
+PER_PAGE = 100
+MAX_PAGES = 100  # 10,000 items: far beyond any repository autoopt manages
+STATUS_DESCRIPTION_MAX = 140  # GitHub rejects longer commit-status descriptions
+
+
+class _Secret:
+    """A string that never shows itself in repr or str."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _error_message(response: requests.Response) -> str:
+    """GitHub's ``message`` plus the ``errors[].message`` details of a 422, on one line."""
+    try:
+        data = response.json()
+    except ValueError:
+        return _one_line(response.text[:200]) or response.reason or ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(data.get("message", ""))]
+    for item in data.get("errors") or []:
+        if isinstance(item, dict) and item.get("message"):
+            parts.append(str(item["message"]))
+        elif isinstance(item, dict) and item.get("code"):
+            parts.append(f"{item.get('field', '')} {item['code']}".strip())
+    return _one_line(": ".join(p for p in parts if p))
+
+
+def _to_pull_request(data: Mapping[str, Any]) -> PullRequest:
+    merged = bool(data.get("merged_at"))
+    state: PRState = "merged" if merged else ("open" if data["state"] == "open" else "closed")
+    labels = tuple(str(label["name"]) for label in data.get("labels") or [])
+    user = data.get("user") or {}
+    return PullRequest(
+        number=int(data["number"]),
+        title=str(data["title"]),
+        body=str(data.get("body") or ""),
+        head=str(data["head"]["ref"]),
+        base=str(data["base"]["ref"]),
+        state=state,
+        url=str(data.get("html_url") or ""),
+        labels=labels,
+        head_sha=str(data["head"].get("sha") or ""),
+        author=str(user.get("login") or ""),
+        closed_at=data.get("closed_at"),
+    )
+
+
+def _matches(pr: PullRequest, state: PRState | Literal["all"]) -> bool:
+    return state in ("all", pr.state)
+
+
+class GitHubForge:
+    """``Forge`` over GitHub REST v3 (github.com or GitHub Enterprise Server)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        repository: str,
+        token: str,
+        session: requests.Session,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        max_retries: int = 5,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        owner, sep, name = repository.partition("/")
+        if not (owner and sep and name) or "/" in name:
+            raise ForgeError(f"GitHub repository must be OWNER/NAME, got {repository!r}")
+        if not token:
+            raise ForgeError("no GitHub token: set the variable named by forge.token_env")
+        self.api_url = api_url.rstrip("/")
+        self.repository = repository
+        self.owner = owner
+        self._token = _Secret(token)
+        self._clock = clock
+        self._sender = Sender(session, RetryPolicy(max_retries=max_retries), timeout, sleep, clock)
+
+    def __repr__(self) -> str:
+        return f"GitHubForge(api_url={self.api_url!r}, repository={self.repository!r})"
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "Authorization": f"Bearer {self._token.reveal()}",
+            "User-Agent": f"autoopt/{__version__}",
+        }
+
+    def _fail(self, operation: str, detail: str) -> ForgeError:
+        text = _one_line(f"GitHub {operation} ({self.repository}) failed: {detail}")
+        return ForgeError(text.replace(self._token.reveal(), "***"))
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        operation: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+    ) -> requests.Response:
+        """One call with retries; a response that is still an error raises ``ForgeError``."""
+        try:
+            response = self._sender.send(
+                method, url, headers=self._headers(), params=params, json=body
+            )
+        except TransportFailure as exc:
+            raise self._fail(operation, f"{exc} reaching {self.api_url}") from None
+        except RateLimited as exc:
+            until = datetime.fromtimestamp(self._clock() + exc.wait, UTC).strftime("%H:%M UTC")
+            detail = f"rate limited until {until}; try again later"
+            raise self._fail(operation, detail) from None
+        if response.status_code >= 400:
+            detail = f"HTTP {response.status_code}: {_error_message(response)}".rstrip(": ")
+            raise self._fail(operation, detail)
+        return response
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_url}/repos/{self.repository}{path}"
+
+    def _json(self, method: str, path: str, operation: str, body: Any = None) -> Any:
+        response = self._send(method, self._url(path), operation, body=body)
+        try:
+            return response.json()
+        except ValueError:
+            raise self._fail(operation, "the response is not JSON") from None
+
+    def _pages(
+        self, path: str, operation: str, params: Mapping[str, str | int]
+    ) -> Iterator[Mapping[str, Any]]:
+        """Every item of a list call, following ``Link: rel="next"`` on the same host."""
+        url: str | None = self._url(path)
+        query: Mapping[str, str | int] | None = {**params, "per_page": PER_PAGE}
+        origin = urlsplit(self.api_url).netloc
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            response = self._send("GET", url, operation, params=query)
+            items = response.json()
+            if not isinstance(items, list):
+                raise self._fail(operation, "expected a JSON list")
+            yield from items
+            url = response.links.get("next", {}).get("url")
+            if url is not None and urlsplit(url).netloc != origin:
+                raise self._fail(operation, f"pagination left {origin}")
+            query = None  # the next link carries the whole query
+        raise self._fail(operation, f"more than {MAX_PAGES} pages")
+
+    # -- pull requests -----------------------------------------------------------------------
+
+    def _list(self, state: PRState | Literal["all"], head: str | None) -> list[PullRequest]:
+        api_state = {"open": "open", "closed": "closed", "merged": "closed"}.get(state, "all")
+        params: dict[str, str | int] = {"state": api_state}
+        if head is not None:
+            params["head"] = f"{self.owner}:{head}"
+        prs = [_to_pull_request(d) for d in self._pages("/pulls", "list pull requests", params)]
+        return [pr for pr in prs if _matches(pr, state)]
+
+    def list_prs(self, *, state: PRState | Literal["all"] = "open") -> Sequence[PullRequest]:
+        return self._list(state, None)
+
+    def find_pr(self, head: str, *, state: PRState | Literal["all"] = "open") -> PullRequest | None:
+        prs = [pr for pr in self._list(state, head) if pr.head == head]
+        return max(prs, key=lambda pr: pr.number, default=None)
+
+    def _update(self, number: int, request: PRRequest) -> PullRequest:
+        body = {"title": request.title, "body": request.body, "base": request.base}
+        data = self._json("PATCH", f"/pulls/{number}", f"update pull request #{number}", body)
+        return _to_pull_request(data)
+
+    def _create(self, request: PRRequest) -> PullRequest | None:
+        """The new pull request, or None when GitHub says one already exists for the head."""
+        body = {
+            "title": request.title,
+            "body": request.body,
+            "head": request.head,
+            "base": request.base,
+            "draft": request.draft,
+        }
+        try:
+            data = self._json("POST", "/pulls", f"create pull request from {request.head}", body)
+        except ForgeError as exc:
+            if "HTTP 422" in str(exc) and "already exists" in str(exc):
+                return None
+            raise
+        return _to_pull_request(data)
+
+    def upsert_pr(self, request: PRRequest) -> tuple[PullRequest, bool]:
+        """Update the open pull request from ``request.head``, or create it; never two."""
+        existing = self.find_pr(request.head, state="open")
+        created = False
+        if existing is None:
+            pr = self._create(request)
+            created = pr is not None
+            if pr is None:  # another run (or our own timed-out attempt) created it first
+                existing = self.find_pr(request.head, state="open")
+                if existing is None:
+                    raise self._fail("create pull request", "it exists, but cannot be found")
+        if existing is not None:
+            pr = self._update(existing.number, request)
+        assert pr is not None
+        missing = [label for label in request.labels if label not in pr.labels]
+        if missing:
+            labels = self._add_labels(pr.number, missing)
+            pr = PullRequest(**{**pr.__dict__, "labels": labels})
+        log.info("pull request #%d %s", pr.number, "created" if created else "updated")
+        return pr, created
+
+    # -- comments, labels, statuses ----------------------------------------------------------
+
+    def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
+        """Comment on #number; with ``marker`` the comment carrying it is edited in place."""
+        operation = f"comment on #{number}"
+        if marker is None:
+            self._json("POST", f"/issues/{number}/comments", operation, {"body": body})
+            return
+        if marker not in body:
+            body = f"{body}\n\n{marker}"
+        path = f"/issues/{number}/comments"
+        for item in self._pages(path, f"list comments of #{number}", {}):
+            if marker in str(item.get("body") or ""):
+                if item.get("body") != body:
+                    url = f"/issues/comments/{int(item['id'])}"
+                    self._json("PATCH", url, f"edit comment on #{number}", {"body": body})
+                return
+        self._json("POST", path, operation, {"body": body})
+
+    def _add_labels(self, number: int, labels: Sequence[str]) -> tuple[str, ...]:
+        body = {"labels": list(labels)}
+        data = self._json("POST", f"/issues/{number}/labels", f"label #{number}", body)
+        return tuple(str(item["name"]) for item in data)
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        if labels:
+            self._add_labels(number, labels)
+
+    def set_status(
+        self, sha: str, state: StatusState, *, context: str, description: str, url: str = ""
+    ) -> None:
+        if len(description) > STATUS_DESCRIPTION_MAX:
+            description = description[: STATUS_DESCRIPTION_MAX - 1] + "…"
+        body: dict[str, str] = {"state": state, "context": context, "description": description}
+        if url:
+            body["target_url"] = url
+        self._json("POST", f"/statuses/{sha}", f"set status {context!r} on {sha[:12]}", body)
