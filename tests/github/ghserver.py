@@ -1,0 +1,436 @@
+"""A GitHub-shaped REST server on 127.0.0.1 for the forge tests.
+
+It keeps state (pull requests, comments, labels, statuses), answers with the shapes of the
+examples in GitHub's OpenAPI description, paginates with ``Link`` headers, and checks every
+request — method and templated path, query and path parameters, JSON body, the headers GitHub
+asks for, the token — against ``openapi-subset.json``. Anything wrong is recorded in
+``violations`` (the ``github`` fixture fails the test on any); the replies are checked against
+the response schemas too, so the server cannot drift from GitHub's shapes.
+
+Faults are queued with ``GitHubServer.fail(...)``: a status with headers and body instead of
+the real answer, or a delay before the real answer (longer than the client's timeout).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.github.openapi_check import Operation, OperationIndex, load_spec
+
+OWNER, REPO = "acme", "llm-configs"
+BOT = "autoopt-bot"
+DOCS = "https://docs.github.com/rest"
+
+
+@dataclass
+class Fault:
+    """Replace the answer to the next ``times`` matching requests."""
+
+    method: str
+    path_contains: str
+    status: int = 500
+    body: Any = field(default_factory=lambda: {"message": "Server Error"})
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # > 0: handle the request, then wait this long before answering
+    times: int = 1
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int = 0
+
+
+class Reply(Exception):
+    """Raised by a handler to answer with an error status."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def _not_found() -> Reply:
+    return Reply(404, {"message": "Not Found", "documentation_url": DOCS})
+
+
+class GitHubState:
+    """The repository's pull requests, comments, labels and statuses; guarded by ``lock``."""
+
+    def __init__(self, index: OperationIndex) -> None:
+        self.index = index
+        self.lock = threading.Lock()
+        self.prs: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, dict[str, Any]] = {}
+        self.statuses: list[dict[str, Any]] = []
+        self._next_number = 1
+        self._next_comment = 1
+
+    # -- direct manipulation by tests --------------------------------------------------------
+
+    def add_pr(self, head: str, base: str = "main", title: str = "t", body: str = "") -> int:
+        number = self._next_number
+        self._next_number += 1
+        self.prs[number] = {
+            "number": number,
+            "title": title,
+            "body": body,
+            "head": head,
+            "base": base,
+            "state": "open",
+            "merged_at": None,
+            "closed_at": None,
+            "draft": False,
+            "labels": [],
+            "sha": f"{number:040x}",
+        }
+        return number
+
+    def merge(self, number: int) -> None:
+        self.prs[number].update(state="closed", merged_at="2026-11-25T12:00:00Z")
+        self.prs[number]["closed_at"] = "2026-11-25T12:00:00Z"
+
+    def close(self, number: int) -> None:
+        self.prs[number].update(state="closed", closed_at="2026-11-25T12:00:00Z")
+
+    def add_comment(self, number: int, body: str) -> int:
+        comment_id = self._next_comment
+        self._next_comment += 1
+        self.comments[comment_id] = {"id": comment_id, "issue": number, "body": body}
+        return comment_id
+
+    def comments_on(self, number: int) -> list[dict[str, Any]]:
+        return [c for c in self.comments.values() if c["issue"] == number]
+
+    def open_prs(self, head: str) -> list[dict[str, Any]]:
+        return [p for p in self.prs.values() if p["head"] == head and p["state"] == "open"]
+
+    # -- rendering in GitHub's shapes --------------------------------------------------------
+
+    def _example(self, operation: str, status: int, path: str, method: str = "GET") -> Any:
+        op = self.index.match(method, path)
+        assert op is not None, (operation, path)
+        return copy.deepcopy(self.index.example(op, status))
+
+    def label_json(self, name: str) -> dict[str, Any]:
+        item: dict[str, Any] = self._example("labels", 200, "/repos/a/b/issues/1/labels", "POST")[0]
+        item.update(name=name, url=f"https://api.github.com/repos/{OWNER}/{REPO}/labels/{name}")
+        item.update(id=abs(hash(name)) % 10**9, default=False)
+        return item
+
+    def pr_json(self, number: int, simple: bool = False) -> dict[str, Any]:
+        pr = self.prs[number]
+        if simple:
+            data = self._example("list", 200, "/repos/a/b/pulls")[0]
+        else:
+            data = self._example("update", 200, "/repos/a/b/pulls/1", "PATCH")
+        html = f"https://github.com/{OWNER}/{REPO}/pull/{number}"
+        data.update(
+            id=number,
+            number=number,
+            title=pr["title"],
+            body=pr["body"],
+            state=pr["state"],
+            html_url=html,
+            merged_at=pr["merged_at"],
+            closed_at=pr["closed_at"],
+            draft=pr["draft"],
+            labels=[self.label_json(n) for n in pr["labels"]],
+            # a fresh bot PR: nobody assigned or requested (the spec's own example lists a
+            # team without the ``type`` its schema requires)
+            assignee=None,
+            assignees=[],
+            requested_reviewers=[],
+            requested_teams=[],
+        )
+        data["user"]["login"] = BOT
+        data["head"].update(ref=pr["head"], sha=pr["sha"], label=f"{OWNER}:{pr['head']}")
+        data["base"].update(ref=pr["base"], label=f"{OWNER}:{pr['base']}")
+        if not simple:
+            data["merged"] = pr["merged_at"] is not None
+        return data
+
+    def comment_json(self, comment_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._example(
+            "comment", 200, "/repos/a/b/issues/comments/1", "PATCH"
+        )
+        comment = self.comments[comment_id]
+        data.update(id=comment_id, body=comment["body"])
+        data["user"]["login"] = BOT
+        return data
+
+
+class Handlers:
+    """One method per operationId; each returns (status, JSON) or raises ``Reply``."""
+
+    def __init__(self, state: GitHubState) -> None:
+        self.state = state
+
+    def pulls_list(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        state = query.get("state", "open")
+        head = query.get("head")
+        prs = sorted(self.state.prs.values(), key=lambda p: -p["number"])
+        prs = [p for p in prs if state in ("all", p["state"])]
+        if head is not None:
+            owner, _, ref = head.partition(":")
+            prs = [p for p in prs if owner == OWNER and p["head"] == ref]
+        if "base" in query:
+            prs = [p for p in prs if p["base"] == query["base"]]
+        return 200, [self.state.pr_json(p["number"], simple=True) for p in prs]
+
+    def pulls_create(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        head = body["head"].split(":")[-1]
+        if self.state.open_prs(head):
+            message = f"A pull request already exists for {OWNER}:{head}."
+            error = {"resource": "PullRequest", "code": "custom", "message": message}
+            raise Reply(
+                422, {"message": "Validation Failed", "errors": [error], "documentation_url": DOCS}
+            )
+        number = self.state.add_pr(head, body["base"], body.get("title", ""), body.get("body", ""))
+        self.state.prs[number]["draft"] = bool(body.get("draft", False))
+        return 201, self.state.pr_json(number)
+
+    def _pr(self, op: Operation) -> dict[str, Any]:
+        number = int(op.path_params.get("pull_number") or op.path_params["issue_number"])
+        if number not in self.state.prs:
+            raise _not_found()
+        return self.state.prs[number]
+
+    def pulls_get(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        return 200, self.state.pr_json(self._pr(op)["number"])
+
+    def pulls_update(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        pr = self._pr(op)
+        for key in ("title", "body", "base", "state"):
+            if key in (body or {}):
+                pr[key] = body[key]
+        return 200, self.state.pr_json(pr["number"])
+
+    def issues_list_comments(
+        self, op: Operation, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        pr = self._pr(op)
+        ids = sorted(c["id"] for c in self.state.comments_on(pr["number"]))
+        return 200, [self.state.comment_json(i) for i in ids]
+
+    def issues_create_comment(
+        self, op: Operation, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        pr = self._pr(op)
+        return 201, self.state.comment_json(self.state.add_comment(pr["number"], body["body"]))
+
+    def issues_update_comment(
+        self, op: Operation, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        comment_id = int(op.path_params["comment_id"])
+        if comment_id not in self.state.comments:
+            raise _not_found()
+        self.state.comments[comment_id]["body"] = body["body"]
+        return 200, self.state.comment_json(comment_id)
+
+    def issues_add_labels(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        pr = self._pr(op)
+        for item in body["labels"]:
+            name = item if isinstance(item, str) else item["name"]
+            if name not in pr["labels"]:
+                pr["labels"].append(name)
+        return 200, [self.state.label_json(n) for n in pr["labels"]]
+
+    def repos_create_commit_status(
+        self, op: Operation, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        self.state.statuses.append({"sha": op.path_params["sha"], **body})
+        data = self.state._example("status", 201, "/repos/a/b/statuses/x", "POST")
+        data.update(
+            state=body["state"],
+            context=body.get("context", "default"),
+            description=body.get("description"),
+            target_url=body.get("target_url"),
+            id=len(self.state.statuses),
+        )
+        return 201, data
+
+
+class GitHubServer:
+    """Start with ``start()``; ``url`` is the API base to hand to ``GitHubForge``."""
+
+    def __init__(self, token: str, prefix: str = "") -> None:
+        self.token = token
+        self.prefix = prefix
+        self.index = OperationIndex(load_spec())
+        self.state = GitHubState(self.index)
+        self.handlers = Handlers(self.state)
+        self.requests: list[Recorded] = []
+        self.violations: list[str] = []
+        self.faults: list[Fault] = []
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}{self.prefix}"
+
+    def start(self) -> GitHubServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def fail(self, method: str, path_contains: str, **kwargs: Any) -> Fault:
+        fault = Fault(method, path_contains, **kwargs)
+        self.faults.append(fault)
+        return fault
+
+    def calls(self, method: str | None = None, path_contains: str = "") -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and path_contains in r.path
+        ]
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.path_contains in path:
+                fault.times -= 1
+                return fault
+        return None
+
+
+def _make_handler(server: GitHubServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_GET(self) -> None:
+            _serve(server, self)
+
+        do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    return Handler
+
+
+def _check_headers(server: GitHubServer, request: BaseHTTPRequestHandler) -> list[str]:
+    headers = request.headers
+    problems = []
+    if headers.get("Accept") != "application/vnd.github+json":
+        problems.append(f"Accept is {headers.get('Accept')!r}")
+    if headers.get("X-GitHub-Api-Version") != "2022-11-28":
+        problems.append(f"X-GitHub-Api-Version is {headers.get('X-GitHub-Api-Version')!r}")
+    if not headers.get("User-Agent"):
+        problems.append("no User-Agent")
+    if headers.get("Authorization") != f"Bearer {server.token}":
+        problems.append("Authorization is not 'Bearer <token>'")
+    return problems
+
+
+def _page(
+    server: GitHubServer,
+    request: BaseHTTPRequestHandler,
+    path: str,
+    query: dict[str, str],
+    items: list[Any],
+) -> tuple[list[Any], dict[str, str]]:
+    per_page = int(query.get("per_page", 30))
+    page = int(query.get("page", 1))
+    last = max(1, -(-len(items) // per_page))
+    links = []
+    host = request.headers.get("Host", "")
+    for rel, number in (("next", page + 1), ("last", last)):
+        if number <= last and (rel != "next" or page < last):
+            url = f"http://{host}{server.prefix}{path}?{urlencode({**query, 'page': number})}"
+            links.append(f'<{url}>; rel="{rel}"')
+    headers = {"Link": ", ".join(links)} if links else {}
+    return items[(page - 1) * per_page : page * per_page], headers
+
+
+def _serve(server: GitHubServer, request: BaseHTTPRequestHandler) -> None:
+    split = urlsplit(request.path)
+    raw_query = parse_qs(split.query, keep_blank_values=True)
+    length = int(request.headers.get("Content-Length") or 0)
+    raw_body = request.rfile.read(length) if length else b""
+    path = split.path
+    try:
+        body = json.loads(raw_body) if raw_body else None
+    except ValueError:
+        body = None  # check_body records the violation
+    record = Recorded(request.command, path, raw_query, body)
+    with server.state.lock:
+        server.requests.append(record)
+    status, payload, headers = _answer(server, request, record, raw_body)
+    record.status = status
+    _write(request, status, payload, headers)
+
+
+def _answer(
+    server: GitHubServer, request: BaseHTTPRequestHandler, record: Recorded, raw_body: bytes
+) -> tuple[int, Any, dict[str, str]]:
+    where = f"{record.method} {record.path}"
+    if not record.path.startswith(server.prefix + "/"):
+        server.violations.append(f"{where}: not under the API prefix {server.prefix!r}")
+        return 404, {"message": "Not Found"}, {}
+    path = record.path[len(server.prefix) :]
+    op = server.index.match(record.method, path)
+    if op is None:
+        server.violations.append(f"{where}: no such operation in GitHub's OpenAPI description")
+        return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+    problems = _check_headers(server, request)
+    problems += server.index.check_parameters(op, record.query)
+    problems += server.index.check_body(op, request.headers.get("Content-Type", ""), raw_body)
+    if problems:
+        server.violations.extend(f"{where}: {p}" for p in problems)
+        return 422, {"message": "Validation Failed", "documentation_url": DOCS}, {}
+    with server.state.lock:
+        fault = server.take_fault(record.method, path)
+    if fault is not None and fault.delay == 0:
+        return fault.status, fault.body, fault.headers
+    query = {k: v[-1] for k, v in record.query.items()}
+    handler = getattr(server.handlers, op.operation_id.replace("/", "_").replace("-", "_"))
+    with server.state.lock:
+        try:
+            status, payload = handler(op, query, record.body)
+        except Reply as reply:
+            status, payload = reply.status, reply.body
+    headers: dict[str, str] = {}
+    if status == 200 and op.method == "get" and isinstance(payload, list):
+        payload, headers = _page(server, request, path, query, payload)
+    server.violations.extend(
+        f"{where}: {p}" for p in server.index.check_response(op, status, payload)
+    )
+    if fault is not None:
+        record.status = status
+        time.sleep(fault.delay)
+    return status, payload, headers
+
+
+def _write(
+    request: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str]
+) -> None:
+    data = json.dumps(payload).encode()
+    try:
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+        request.close_connection = True
