@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -30,6 +31,15 @@ API_VERSION = "2022-11-28"
 PER_PAGE = 100
 MAX_PAGES = 100  # 10,000 items: far beyond any repository autoopt manages
 STATUS_DESCRIPTION_MAX = 140  # GitHub rejects longer commit-status descriptions
+
+
+class GitHubAPIError(ForgeError):
+    """GitHub answered with an error status (after any retries); one line, no token."""
+
+    def __init__(self, text: str, status: int, message: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.message = message  # GitHub's ``message`` and ``errors[].message``, one line
 
 
 class _Secret:
@@ -138,6 +148,12 @@ class GitHubForge:
         text = _one_line(f"GitHub {operation} ({self.repository}) failed: {detail}")
         return ForgeError(text.replace(self._token.reveal(), "***"))
 
+    def _refused(self, operation: str, response: requests.Response) -> GitHubAPIError:
+        message = _error_message(response).replace(self._token.reveal(), "***")
+        detail = f"HTTP {response.status_code}: {message}".rstrip(": ")
+        text = _one_line(f"GitHub {operation} ({self.repository}) failed: {detail}")
+        return GitHubAPIError(text, response.status_code, message)
+
     def _send(
         self,
         method: str,
@@ -159,9 +175,14 @@ class GitHubForge:
             detail = f"rate limited until {until}; try again later"
             raise self._fail(operation, detail) from None
         if response.status_code >= 400:
-            detail = f"HTTP {response.status_code}: {_error_message(response)}".rstrip(": ")
-            raise self._fail(operation, detail)
+            raise self._refused(operation, response)
         return response
+
+    def _parse_pr(self, data: Any) -> PullRequest:
+        try:
+            return _to_pull_request(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._fail("read pull request", f"unexpected response ({exc!r})") from None
 
     def _url(self, path: str) -> str:
         return f"{self.api_url}/repos/{self.repository}{path}"
@@ -201,7 +222,7 @@ class GitHubForge:
         params: dict[str, str | int] = {"state": api_state}
         if head is not None:
             params["head"] = f"{self.owner}:{head}"
-        prs = [_to_pull_request(d) for d in self._pages("/pulls", "list pull requests", params)]
+        prs = [self._parse_pr(d) for d in self._pages("/pulls", "list pull requests", params)]
         return [pr for pr in prs if _matches(pr, state)]
 
     def list_prs(self, *, state: PRState | Literal["all"] = "open") -> Sequence[PullRequest]:
@@ -211,10 +232,13 @@ class GitHubForge:
         prs = [pr for pr in self._list(state, head) if pr.head == head]
         return max(prs, key=lambda pr: pr.number, default=None)
 
-    def _update(self, number: int, request: PRRequest) -> PullRequest:
+    def _update(self, pr: PullRequest, request: PRRequest) -> PullRequest:
+        """Bring ``pr`` to what ``request`` asks; no call (and no "edited" event) if it is."""
+        if (pr.title, pr.body, pr.base) == (request.title, request.body, request.base):
+            return pr
         body = {"title": request.title, "body": request.body, "base": request.base}
-        data = self._json("PATCH", f"/pulls/{number}", f"update pull request #{number}", body)
-        return _to_pull_request(data)
+        operation = f"update pull request #{pr.number}"
+        return self._parse_pr(self._json("PATCH", f"/pulls/{pr.number}", operation, body))
 
     def _create(self, request: PRRequest) -> PullRequest | None:
         """The new pull request, or None when GitHub says one already exists for the head."""
@@ -227,30 +251,29 @@ class GitHubForge:
         }
         try:
             data = self._json("POST", "/pulls", f"create pull request from {request.head}", body)
-        except ForgeError as exc:
-            if "HTTP 422" in str(exc) and "already exists" in str(exc):
+        except GitHubAPIError as exc:
+            if exc.status == 422 and "already exists" in exc.message:
                 return None
             raise
-        return _to_pull_request(data)
+        return self._parse_pr(data)
 
     def upsert_pr(self, request: PRRequest) -> tuple[PullRequest, bool]:
-        """Update the open pull request from ``request.head``, or create it; never two."""
+        """Update the open pull request from ``request.head``, or create it; never two.
+
+        When the create meets GitHub's 422 "A pull request already exists" (another run, or
+        our own attempt whose answer timed out, got there first) the existing one is updated.
+        """
         existing = self.find_pr(request.head, state="open")
-        created = False
-        if existing is None:
-            pr = self._create(request)
-            created = pr is not None
-            if pr is None:  # another run (or our own timed-out attempt) created it first
-                existing = self.find_pr(request.head, state="open")
-                if existing is None:
-                    raise self._fail("create pull request", "it exists, but cannot be found")
-        if existing is not None:
-            pr = self._update(existing.number, request)
-        assert pr is not None
+        pr = None if existing else self._create(request)
+        created = pr is not None
+        if pr is None:
+            existing = existing or self.find_pr(request.head, state="open")
+            if existing is None:
+                raise self._fail("create pull request", "GitHub says it exists but lists none")
+            pr = self._update(existing, request)
         missing = [label for label in request.labels if label not in pr.labels]
         if missing:
-            labels = self._add_labels(pr.number, missing)
-            pr = PullRequest(**{**pr.__dict__, "labels": labels})
+            pr = replace(pr, labels=self._add_labels(pr.number, missing))
         log.info("pull request #%d %s", pr.number, "created" if created else "updated")
         return pr, created
 

@@ -67,6 +67,20 @@ def test_upsert_twice_updates_the_same_pull_request(
     assert len(github.calls("POST", "/pulls")) == 1
 
 
+def test_upsert_without_changes_sends_no_edit(forge: GitHubForge, github: GitHubServer) -> None:
+    forge.upsert_pr(request(labels=("autoopt",)))
+    pr, created = forge.upsert_pr(request(labels=("autoopt",)))
+    assert (pr.number, created, pr.labels) == (1, False, ("autoopt",))
+    assert github.calls("PATCH") == []
+    assert len(github.calls("POST", "/labels")) == 1
+
+
+def test_upsert_creates_a_draft(forge: GitHubForge, github: GitHubServer) -> None:
+    forge.upsert_pr(request(draft=True))
+    assert github.state.prs[1]["draft"] is True
+    assert github.calls("POST", "/pulls")[0].body["draft"] is True
+
+
 def test_upsert_after_a_merge_opens_a_new_one(forge: GitHubForge, github: GitHubServer) -> None:
     old = github.state.add_pr(HEAD)
     github.state.merge(old)
