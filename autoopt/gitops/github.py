@@ -112,7 +112,7 @@ class GitHubForge:
         api_url: str,
         repository: str,
         token: str,
-        session: requests.Session,
+        session: requests.Session | None,
         *,
         sleep: Callable[[float], None] = time.sleep,
         max_retries: int = 5,
@@ -129,7 +129,9 @@ class GitHubForge:
         self.owner = owner
         self._token = _Secret(token)
         self._clock = clock
-        self._sender = Sender(session, RetryPolicy(max_retries=max_retries), timeout, sleep, clock)
+        policy = RetryPolicy(max_retries=max_retries)
+        # None only from composition roots that have no session of their own
+        self._sender = Sender(session or requests.Session(), policy, timeout, sleep, clock)
 
     def __repr__(self) -> str:
         return f"GitHubForge(api_url={self.api_url!r}, repository={self.repository!r})"
