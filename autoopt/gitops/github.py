@@ -68,9 +68,9 @@ def _error_message(response: requests.Response) -> str:
     try:
         data = response.json()
     except ValueError:
-        return _one_line(response.text[:200]) or response.reason or ""
+        return response.reason or _one_line(response.text[:200])  # e.g. an HTML error page
     if not isinstance(data, dict):
-        return ""
+        return response.reason or ""
     parts = [str(data.get("message", ""))]
     for item in data.get("errors") or []:
         if isinstance(item, dict) and item.get("message"):
@@ -207,7 +207,10 @@ class GitHubForge:
             if url is None:
                 return
             response = self._send("GET", url, operation, params=query)
-            items = response.json()
+            try:
+                items = response.json()
+            except ValueError:
+                items = None
             if not isinstance(items, list):
                 raise self._fail(operation, "expected a JSON list")
             yield from items
@@ -300,8 +303,12 @@ class GitHubForge:
 
     def _add_labels(self, number: int, labels: Sequence[str]) -> tuple[str, ...]:
         body = {"labels": list(labels)}
-        data = self._json("POST", f"/issues/{number}/labels", f"label #{number}", body)
-        return tuple(str(item["name"]) for item in data)
+        operation = f"label #{number}"
+        data = self._json("POST", f"/issues/{number}/labels", operation, body)
+        try:
+            return tuple(str(item["name"]) for item in data)
+        except (KeyError, TypeError):
+            raise self._fail(operation, "unexpected response (no label names)") from None
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None:
         if labels:

@@ -211,10 +211,12 @@ def _answer(
 def _write(
     request: BaseHTTPRequestHandler, status: int, payload: Any, headers: dict[str, str]
 ) -> None:
-    data = json.dumps(payload).encode()
+    html = isinstance(payload, str)  # a str payload is sent as is: an HTML error page
+    data = payload.encode() if html else json.dumps(payload).encode()
+    kind = "text/html" if html else "application/json; charset=utf-8"
     try:
         request.send_response(status)
-        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Type", kind)
         request.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             request.send_header(name, value)

@@ -251,3 +251,60 @@ def test_the_token_never_shows(
     for text in messages:
         assert TOKEN not in text
     assert repr(forge) == f"GitHubForge(api_url={github.url!r}, repository='acme/llm-configs')"
+
+
+def test_an_html_error_page_is_named_by_its_reason(
+    forge: GitHubForge, github: GitHubServer
+) -> None:
+    github.fail("GET", "/pulls", status=404, body="<html>Not here</html>")
+    with pytest.raises(ForgeError) as info:
+        forge.find_pr(HEAD)
+    assert (
+        str(info.value)
+        == "GitHub list pull requests (acme/llm-configs) failed: HTTP 404: Not Found"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "call", "expected"),
+    [
+        (
+            "GET",
+            "/pulls",
+            {"not": "a list"},
+            "list",
+            "list pull requests (acme/llm-configs) failed: expected a JSON list",
+        ),
+        (
+            "GET",
+            "/pulls",
+            [{"number": 1}],
+            "list",
+            "read pull request (acme/llm-configs) failed: unexpected response (KeyError('state'))",
+        ),
+        (
+            "POST",
+            "/labels",
+            [{"id": 1}],
+            "label",
+            "label #1 (acme/llm-configs) failed: unexpected response (no label names)",
+        ),
+    ],
+)
+def test_unexpected_shapes_are_forge_errors(
+    forge: GitHubForge,
+    github: GitHubServer,
+    method: str,
+    path: str,
+    body: object,
+    call: str,
+    expected: str,
+) -> None:
+    github.state.add_pr(HEAD)
+    github.fail(method, path, status=200, body=body)
+    with pytest.raises(ForgeError) as info:
+        if call == "list":
+            forge.list_prs()
+        else:
+            forge.add_labels(1, ["x"])
+    assert str(info.value) == f"GitHub {expected}"
