@@ -173,10 +173,10 @@ def test_read_timeout_is_retried(
     github: GitHubServer, session: requests.Session, sleeps: list[float]
 ) -> None:
     forge = GitHubForge(
-        github.url, "acme/llm-configs", TOKEN, session, sleep=sleeps.append, timeout=0.2
+        github.url, "acme/llm-configs", TOKEN, session, sleep=sleeps.append, timeout=0.5
     )
     github.state.add_pr(HEAD)
-    github.fail("GET", "/pulls", status=200, delay=0.6)
+    github.fail("GET", "/pulls", status=200, delay=1.2)
 
     assert [pr.head for pr in forge.list_prs()] == [HEAD]
     assert sleeps == [1.0]
@@ -188,9 +188,9 @@ def test_create_that_timed_out_after_succeeding_leaves_one_pull_request(
 ) -> None:
     """GitHub created the PR but the answer came too late: the retry meets 422, finds, updates."""
     forge = GitHubForge(
-        github.url, "acme/llm-configs", TOKEN, session, sleep=sleeps.append, timeout=0.2
+        github.url, "acme/llm-configs", TOKEN, session, sleep=sleeps.append, timeout=0.5
     )
-    github.fail("POST", "/pulls", status=201, delay=0.6)
+    github.fail("POST", "/pulls", status=201, delay=1.2)
 
     pr, _ = forge.upsert_pr(REQUEST)
 
