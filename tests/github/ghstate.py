@@ -97,6 +97,7 @@ class GitHubState:
 
     def pr_json(self, number: int, simple: bool = False) -> dict[str, Any]:
         pr = self.prs[number]
+        data: dict[str, Any]
         if simple:
             data = self._example("list", 200, "/repos/a/b/pulls")[0]
         else:

@@ -43,8 +43,8 @@ def _apply(
         pr, _ = forge.upsert_pr(PRRequest(title=op[2], body="b", head=head, base="main"))
         assert (pr.title, pr.state, pr.head) == (op[2], "open", head)
     elif kind == "merge":
-        for pr in server.state.open_prs(HEADS[op[1]]):
-            server.state.merge(pr["number"])
+        for stored in server.state.open_prs(HEADS[op[1]]):
+            server.state.merge(stored["number"])
     else:
         open_prs = server.state.open_prs(HEADS[op[1]])
         if open_prs:
