@@ -174,9 +174,6 @@ class Handlers:
             raise _not_found()
         return self.state.prs[number]
 
-    def pulls_get(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
-        return 200, self.state.pr_json(self._pr(op)["number"])
-
     def pulls_update(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
         pr = self._pr(op)
         for key in ("title", "body", "base", "state"):

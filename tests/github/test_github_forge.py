@@ -10,6 +10,7 @@ from autoopt.gitops.forge import Forge, PRRequest
 from autoopt.gitops.github import GitHubForge
 from tests.github.conftest import NOW, TOKEN
 from tests.github.ghserver import GitHubServer
+from tests.github.trim_openapi import OPERATIONS
 
 HEAD = "autoopt/chat-service/v8"
 
@@ -253,3 +254,22 @@ def test_bad_construction(
 
 def test_now_is_injected(forge: GitHubForge) -> None:
     assert forge._clock() == NOW
+
+
+def test_the_subset_is_exactly_what_the_forge_uses(
+    forge: GitHubForge, github: GitHubServer
+) -> None:
+    pr, _ = forge.upsert_pr(request(labels=("autoopt",)))
+    forge.upsert_pr(request(title="changed"))
+    forge.comment(pr.number, "a", marker="<!-- m -->")
+    forge.comment(pr.number, "b", marker="<!-- m -->")
+    forge.set_status(pr.head_sha, "success", context="autoopt", description="ok")
+    forge.list_prs()
+
+    used = set()
+    for r in github.requests:
+        op = github.index.match(r.method, r.path)
+        assert op is not None
+        used.add((op.template, op.method))
+    assert used == {(path, method) for path, method in OPERATIONS}
+    assert set(github.index.validator.spec["paths"]) == {path for path, _ in OPERATIONS}
