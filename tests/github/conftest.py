@@ -8,10 +8,7 @@ import pytest
 import requests
 
 from autoopt.gitops.github import GitHubForge
-from tests.github.ghserver import OWNER, REPO, GitHubServer
-
-TOKEN = "ghp_s3cretT0kenThatMustNeverBePrinted0123"
-NOW = 1_800_000_000.0  # the injected clock: 2027-01-15T08:00:00Z
+from tests.github.ghserver import NOW, OWNER, REPO, TOKEN, GitHubServer
 
 
 @pytest.fixture

@@ -24,7 +24,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tests.github.ghstate import DOCS, OWNER, REPO, GitHubState, Handlers, Reply
 from tests.github.openapi_check import OperationIndex, load_spec
 
-__all__ = ["OWNER", "REPO", "Fault", "GitHubServer", "Recorded"]
+__all__ = ["NOW", "OWNER", "REPO", "TOKEN", "Fault", "GitHubServer", "Recorded"]
+
+TOKEN = "ghp_s3cretT0kenThatMustNeverBePrinted0123"  # the server accepts only this one
+NOW = 1_800_000_000.0  # the forge's injected clock in the tests: 2027-01-15T08:00:00Z
 
 
 @dataclass

@@ -11,8 +11,7 @@ import requests
 from autoopt.errors import ForgeError
 from autoopt.gitops.forge import PRRequest
 from autoopt.gitops.github import GitHubForge
-from tests.github.conftest import NOW, TOKEN
-from tests.github.ghserver import GitHubServer
+from tests.github.ghserver import NOW, TOKEN, GitHubServer
 
 HEAD = "autoopt/chat-service/v8"
 REQUEST = PRRequest(title="chat-service: v8", body="evidence", head=HEAD, base="main")

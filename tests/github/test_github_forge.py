@@ -8,8 +8,7 @@ import requests
 from autoopt.errors import ForgeError
 from autoopt.gitops.forge import Forge, PRRequest
 from autoopt.gitops.github import GitHubForge
-from tests.github.conftest import NOW, TOKEN
-from tests.github.ghserver import GitHubServer
+from tests.github.ghserver import NOW, TOKEN, GitHubServer
 from tests.github.trim_openapi import OPERATIONS
 
 HEAD = "autoopt/chat-service/v8"

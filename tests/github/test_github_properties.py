@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from autoopt.gitops.forge import PRRequest
 from autoopt.gitops.github import GitHubForge
-from tests.github.conftest import TOKEN
-from tests.github.ghserver import GitHubServer
+from tests.github.ghserver import TOKEN, GitHubServer
 
 HEADS = ("autoopt/chat/v2", "autoopt/chat/v3", "autoopt/search/v9")
 MARKERS = ("<!-- a -->", "<!-- b -->", None)

@@ -12,8 +12,7 @@ from autoopt.errors import ForgeError
 from autoopt.gitops.forge import PRRequest
 from autoopt.gitops.github import GitHubForge
 from autoopt.spec.repository import load_repository
-from tests.github.conftest import TOKEN
-from tests.github.ghserver import GitHubServer
+from tests.github.ghserver import TOKEN, GitHubServer
 
 forges = pytest.importorskip("autoopt.gitops.forges", reason="gitops/forges.py not merged yet")
 repo_module = pytest.importorskip("autoopt.gitops.repo", reason="gitops/repo.py not merged yet")

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.github.conftest import TOKEN
-from tests.github.ghserver import GitHubServer
+from tests.github.ghserver import TOKEN, GitHubServer
 from tests.github.openapi_check import OperationIndex, Validator, load_spec
 
 HEADERS = {
