@@ -263,3 +263,25 @@ def test_space_contains() -> None:
     assert space.contains({"temperature": 0.3})
     assert space.contains({"model": "anything"})  # not a search dimension
     assert not space.contains({"temperature": 0.35})
+
+
+def test_confidence_and_risk_match_monte_carlo_of_the_estimates() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    draws = 400_000
+    b_cost, b_q = rng.normal(0.010, 0.0004, draws), rng.normal(90.0, 0.3, draws)
+    c_cost, c_q = rng.normal(0.0075, 0.0009, draws), rng.normal(88.5, 0.8, draws)
+    gain = 0.6 * (b_cost - c_cost) / b_cost + 0.4 * (c_q - b_q) / b_q
+    rows = [
+        base(cost_per_request=est(0.010, 0.0004), quality=est(90.0, 0.3)),
+        summary("v8", params=MINI, cost_per_request=est(0.0075, 0.0009), quality=est(88.5, 0.8)),
+    ]
+    decision = decide(rows, constraints=[{"metric": "quality", "min": 87.5}], promotion="pr")
+    (assessed,) = [a for a in decision.assessments if a.candidate.version == "v8"]
+    assert assessed.improvement is not None
+    assert assessed.improvement.value == pytest.approx(0.6 * 0.25 - 0.4 * 1.5 / 90)
+    assert assessed.improvement.se == pytest.approx(gain.std(), rel=0.03)
+    reason = next(r for r in decision.reasons if "confidence" in r.values)
+    assert reason.values["confidence"] == pytest.approx(np.mean(gain >= 0.10), abs=0.01)
+    assert assessed.risk == pytest.approx(np.mean(c_q < 87.5), abs=0.005)
