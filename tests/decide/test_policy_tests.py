@@ -162,3 +162,29 @@ def test_a_bad_rule_condition_is_a_located_error(tmp_path: Path) -> None:
     assert done.stderr == (
         f"error: {path}:9:27: spec.rules.0.when: column 2: unexpected character '.'\n"
     )
+
+
+def test_policy_test_cases_are_validated_with_locations(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        POLICY.replace("STRATEGY", "balanced")
+        .replace("WHEN", "n > 0")
+        .replace("CURRENT", "current: v1")
+        .replace("EXPECT", "propose")
+        .replace(
+            "{params: {model: a}, cost_per_request: 0.01}", "{qualty: 90, cost_per_request: x}"
+        )
+        .replace(
+            "{params: {model: b}, cost_per_request: 0.005}",
+            "{quality: {value: 80, low: 85, high: 90}}",
+        )
+    )
+    done = autoopt("test", str(path))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: {path}:14:44: spec.tests[0].given.v1.cost_per_request: "
+        "Input should be a valid number, unable to parse string as a number",
+        f"error: {path}:14:14: spec.tests[0].given.v1.qualty: unknown field; did you mean 'quality'?",
+        f"error: {path}:15:23: spec.tests[0].given.v2.quality: "
+        "expected low <= value <= high, got 85.0, 80.0, 90.0",
+    ]
