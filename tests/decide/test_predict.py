@@ -114,7 +114,7 @@ def test_priors_fill_what_data_lacks_and_unknown_models_borrow_tokens() -> None:
     assert metrics["cost_per_request"].value == pytest.approx(200e-6 + 320 * 4e-6)
     assert metrics["daily_cost_usd"].value == pytest.approx(1000 * (200e-6 + 320 * 4e-6))
     assert "latency_p95_ms" not in metrics and "error_rate" not in metrics
-    assert found.notes == ("new: no metrics; tokens assumed as for m",)
+    assert found.notes == ("new: no token metrics; tokens assumed as for m",)
 
 
 def test_choose_proposes_a_predicted_point_only_with_quality_evidence() -> None:
@@ -217,3 +217,35 @@ def test_predictions_are_calibrated_to_the_measured_current_version() -> None:
     assert cheap == pytest.approx(1.2 * (200 * 0.15e-6 + 500 * 0.6e-6))
     assert decision.proposal is not None
     assert decision.proposal.target.params["model"] == "mini"
+
+
+def test_a_degenerate_profile_predicts_what_it_can_and_never_nan() -> None:
+    nan = Estimate(float("nan"), float("nan"), float("nan"), float("inf"))
+    empty = ModelProfile(
+        model="m",
+        n=0,
+        errors=0,
+        ttft_ms=nan,
+        ms_per_token=nan,
+        overhead_ms=nan,
+        latency_residual_sd=float("nan"),
+        tokens_in=(),
+        tokens_out=(),
+        truncated_at=None,
+        quality=None,
+        requests_per_day=0.0,
+    )
+    alone = predict({"model": "m"}, profiles={"m": empty}, prices={"m": PRICE}, priors={})
+    assert alone.metrics == {}
+    no_fit = profile("m", resid=float("nan"))
+    got = run({"model": "m"}, no_fit)
+    assert "latency_p95_ms" not in got and got["cost_per_request"].value > 0
+    borrowed = predict(
+        {"model": "m"},
+        profiles={"m": empty, "big": profile("big")},
+        prices={"m": PRICE},
+        priors={},
+        fallback_model="big",
+    )
+    assert borrowed.metrics["tokens_out_mean"].value == pytest.approx(500.0)
+    assert borrowed.notes == ("m: no token metrics; tokens assumed as for big",)
