@@ -91,14 +91,14 @@ def arrivals(scenario: Scenario, rng: np.random.Generator) -> Floats:
 def split_buckets(
     n: int, method: str, users: int, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.int64], Floats]:
-    """Per-request user keys and a bucket in [0, 1): canary iff bucket < weight/100.
+    """Per-request user keys (sticky only) and a bucket in [0, 1): canary iff bucket < weight/100.
 
     ``random`` draws the bucket per request; ``sticky`` hashes the user key, so a user always
     lands in the same variant for a given weight.
     """
-    keys = rng.integers(0, users, n, dtype=np.int64)
     if method == "random":
-        return keys, rng.random(n)
+        return np.zeros(0, dtype=np.int64), rng.random(n)
+    keys = rng.integers(0, users, n, dtype=np.int64)
     return keys, _splitmix64(keys.astype(np.uint64)).astype(np.float64) / 2.0**64
 
 

@@ -28,7 +28,10 @@ def sample(dist: Distribution, n: int, rng: np.random.Generator) -> Floats:
 
 def sample_tokens(dist: Distribution, n: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
     """Token counts: draws rounded to integers, at least 1."""
-    return np.maximum(np.rint(sample(dist, n, rng)), 1).astype(np.int64)
+    x = sample(dist, n, rng)
+    np.rint(x, out=x)
+    np.maximum(x, 1.0, out=x)
+    return x.astype(np.int64)
 
 
 def mean_of(dist: Distribution) -> float:

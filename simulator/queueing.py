@@ -23,8 +23,9 @@ import numpy.typing as npt
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
-_WINDOW = 8192
-_CALM = 64  # consecutive no-wait arrivals before the Python loop hands back to numpy
+_WINDOW_MIN, _WINDOW_MAX = 256, 65536
+_CALM = 256
+_CHUNK = 4096  # consecutive no-wait arrivals before the Python loop hands back to numpy
 
 
 @dataclass
@@ -45,17 +46,17 @@ def fifo(arrival: Floats, service: Floats, patience: Floats, free: Floats) -> Qu
     end = np.empty(n)
     served = np.ones(n, dtype=bool)
     heap = sorted(free.tolist())
-    i = 0
+    i, window = 0, _WINDOW_MIN
     while i < n:
-        j = min(n, i + _WINDOW)
+        j = min(n, i + window)
         b = _first_binding(arrival[i:j], service[i:j], patience[i:j], np.asarray(heap)) + i
         start[i:b] = arrival[i:b]
         end[i:b] = arrival[i:b] + np.minimum(service[i:b], patience[i:b])
         if b > i:
             heap = _top(heap, end[i:b])
-        i = b if b < j else j
+        i, window = j, min(_WINDOW_MAX, 2 * window)
         if b < j:
-            i = _loop(arrival, service, patience, heap, (start, end, served), b)
+            i, window = _loop(arrival, service, patience, heap, (start, end, served), b), _WINDOW_MIN
     return QueueResult(start, end, served)
 
 
@@ -84,24 +85,74 @@ def free_after(free: Floats, ends_served: Floats) -> Floats:
 def _loop(
     a: Floats, s: Floats, p: Floats, heap: list[float], out: tuple[Floats, Floats, Bools], k: int
 ) -> int:
-    """The exact recursion from ``k`` until the queue has been calm for a while."""
+    """The exact recursion from ``k`` until the queue has been calm for a while.
+
+    Works on Python lists a chunk at a time (numpy scalar access would cost more than the work).
+    """
     start, end, served = out
     calm, n = 0, a.size
     while k < n and calm < _CALM:
-        ak, first = a[k], heap[0]
-        st = first if first > ak else ak
-        limit = ak + p[k]
-        if st >= limit:
-            start[k], end[k], served[k] = np.nan, limit, False
+        hi = min(n, k + _CHUNK)
+        if np.isinf(p[k:hi]).all():
+            starts, calm = _loop_patient(a[k:hi].tolist(), s[k:hi].tolist(), heap, calm)
+            done = len(starts)
+            start[k : k + done] = starts
+            end[k : k + done] = start[k : k + done] + s[k : k + done]
         else:
-            e = st + s[k]
-            e = e if e < limit else limit
-            heapq.heapreplace(heap, e)
-            start[k], end[k] = st, e
-        calm = calm + 1 if st == ak else 0
-        k += 1
+            chunk = (a[k:hi].tolist(), s[k:hi].tolist(), p[k:hi].tolist())
+            done, calm, res = _loop_chunk(chunk, heap, calm)
+            start[k : k + done], end[k : k + done], served[k : k + done] = res
+        k += done
     heap.sort()
     return k
+
+
+def _loop_patient(a: list[float], s: list[float], heap: list[float], calm: int) -> tuple[list[float], int]:
+    """The recursion when nobody gives up: returns the start times (the hot path)."""
+    starts: list[float] = []
+    push, replace = starts.append, heapq.heapreplace
+    for ak, sk in zip(a, s, strict=True):
+        first = heap[0]
+        if first > ak:
+            replace(heap, first + sk)
+            push(first)
+            calm = 0
+        else:
+            replace(heap, ak + sk)
+            push(ak)
+            calm += 1
+            if calm >= _CALM:
+                break
+    return starts, calm
+
+
+def _loop_chunk(
+    chunk: tuple[list[float], list[float], list[float]], heap: list[float], calm: int
+) -> tuple[int, int, tuple[list[float], list[float], list[bool]]]:
+    """The recursion with impatient requests (a timeout): they leave, or are cut off."""
+    starts: list[float] = []
+    ends: list[float] = []
+    served: list[bool] = []
+    replace, nan = heapq.heapreplace, float("nan")
+    for ak, sk, pk in zip(*chunk, strict=True):
+        first = heap[0]
+        st = first if first > ak else ak
+        limit = ak + pk
+        if st >= limit:
+            starts.append(nan)
+            ends.append(limit)
+            served.append(False)
+        else:
+            e = st + sk
+            e = e if e < limit else limit
+            replace(heap, e)
+            starts.append(st)
+            ends.append(e)
+            served.append(True)
+        calm = calm + 1 if st == ak else 0
+        if calm >= _CALM:
+            break
+    return len(starts), calm, (starts, ends, served)
 
 
 # --- rate limits -----------------------------------------------------------------------------

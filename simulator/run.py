@@ -97,7 +97,7 @@ def _simulate(
     plane.advance(spec.duration)
     plane.drain()
     _log_rate_limits(plane, log)
-    frame = build_frame(plane, np.arange(draws.arrival.size))
+    frame = build_frame(plane, slice(None))
     events = sorted(log.events, key=lambda e: e.at)
     return SimResult(frame, tuple(events), seed)
 
