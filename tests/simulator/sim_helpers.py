@@ -42,12 +42,13 @@ def base_data() -> dict[str, Any]:
 
 
 def merge(data: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``patch`` into a copy of ``data`` (a ``None`` value deletes the key)."""
+    """Deep-merge ``patch`` into a copy of ``data`` (``None`` deletes a key; distributions are
+    replaced whole)."""
     out = copy.deepcopy(data)
     for key, value in patch.items():
         if value is None:
             out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
             out[key] = merge(out[key], value)
         else:
             out[key] = value
