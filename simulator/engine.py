@@ -111,6 +111,7 @@ def _route_table(variants: list[Variant], models: list[str]) -> dict[str, npt.ND
         "max_tokens": np.array([x.max_tokens for x in p], dtype=np.int64),
         "retries": np.array([x.retries for x in p]),
         "backoff": np.array([x.backoff_s for x in p]),
+        "jitter": np.array([x.jitter for x in p]),
         "timeout": np.array([np.inf if x.timeout_s is None else x.timeout_s for x in p]),
     }
 
@@ -160,7 +161,7 @@ class DataPlane:
             self._step(self.clock + self.block)
 
     def _ingest(self, hi: float) -> Attempts:
-        j = int(np.searchsorted(self.draws.arrival, hi, side="left"))
+        j = max(self.cursor, int(np.searchsorted(self.draws.arrival, hi, side="left")))
         idx = np.arange(self.cursor, j)
         self.cursor = j
         canary = self.draws.bucket[idx] < self.weight / 100.0
@@ -240,7 +241,7 @@ class DataPlane:
         fallback = failed & ~retry & (att.hop + 1 < r["length"][params])
         goes_on = retry | fallback
         parent = np.flatnonzero(goes_on)
-        jitter = self.rng.uniform(0.5, 1.0, parent.size)
+        jitter = 1.0 - r["jitter"][params[parent]] * self.rng.random(parent.size)
         back = r["backoff"][params[parent]] * 2.0 ** att.tries[parent] * jitter
         is_retry = retry[parent]
         nxt = Attempts(

@@ -146,6 +146,7 @@ class Params(_Frozen):
     max_tokens: int = Field(default=4096, ge=1)
     retries: int = Field(default=0, ge=0, le=10)
     backoff_s: PositiveDuration = 0.5
+    jitter: float = Field(default=0.5, ge=0, lt=1)  # backoff × U(1 − jitter, 1)
     timeout_s: PositiveDuration | None = None
     fallbacks: tuple[str, ...] = ()
     temperature: float | None = Field(default=None, ge=0)
