@@ -17,7 +17,7 @@ from simulator.columns import COLUMNS
 from simulator.errors import Problem, ScenarioError
 
 if TYPE_CHECKING:
-    from simulator.calibrate import calibrate
+    from simulator.calibration import calibrate
     from simulator.library import list_scenarios, scenario_path
     from simulator.loading import load_scenario, parse_scenario
     from simulator.rollout import Event, Judge, StageContext
@@ -36,7 +36,7 @@ _LAZY = {
     "StageContext": "simulator.rollout",
     "Judge": "simulator.rollout",
     "Event": "simulator.rollout",
-    "calibrate": "simulator.calibrate",
+    "calibrate": "simulator.calibration",
     "list_scenarios": "simulator.library",
     "scenario_path": "simulator.library",
 }
