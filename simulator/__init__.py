@@ -41,7 +41,25 @@ _LAZY = {
     "scenario_path": "simulator.library",
 }
 
-__all__ = ["COLUMNS", "Problem", "ScenarioError", *sorted(_LAZY)]
+__all__ = [
+    "COLUMNS",
+    "Event",
+    "Judge",
+    "Params",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "SimResult",
+    "StageContext",
+    "calibrate",
+    "list_scenarios",
+    "load_scenario",
+    "parse_scenario",
+    "run_paired",
+    "run_scenario",
+    "scenario_path",
+    "with_stable",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,14 +5,18 @@ by the time transform: a unit-rate Poisson process on the cumulative intensity �
 through Λ⁻¹ (exact, since Λ is piecewise linear). Replay reads recorded timestamps instead.
 """
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
-import pandas as pd  # noqa: TID253
+import pandas as pd
 
 from simulator.scenario import Replay, Scenario, Spec
 

@@ -5,11 +5,15 @@ Given every attempt reaching a model in a time window, in arrival order, the out
 each attempt's fate depends only on the attempts that reached the same model before it.
 """
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
 
 from simulator.distributions import sample

@@ -8,14 +8,18 @@ with truncated outputs kept above max_tokens so truncation is reproduced) and th
 rate, with 24 hourly multipliers when the data covers every hour of the day.
 """
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
-import pandas as pd  # noqa: TID253
+import pandas as pd
 
 from simulator.scenario import Scenario
 
@@ -84,7 +88,7 @@ def _empirical(values: Floats) -> dict[str, Any]:
 def _max_tokens(ok: pd.DataFrame) -> int:
     truncated = ok.loc[ok["truncated"], "tokens_out"] if "truncated" in ok else ok.iloc[:0]
     if len(truncated):
-        return int(truncated.max())
+        return int(truncated.to_numpy().max())
     return max(int(ok["tokens_out"].max()) if len(ok) else 1, 1) + 1
 
 
@@ -114,7 +118,8 @@ def _hourly_exposure(start: pd.Timestamp, duration: float) -> Floats:
     edges = np.concatenate(([0.0], np.arange(first, duration, 3600.0), [duration]))
     edges = np.unique(edges)
     hours = (start.hour + (start.minute * 60 + start.second + edges[:-1]) // 3600) % 24
-    return np.bincount(hours.astype(np.int64), weights=np.diff(edges), minlength=24)
+    exposure = np.bincount(hours.astype(np.int64), weights=np.diff(edges), minlength=24)
+    return exposure.astype(np.float64)
 
 
 def _model(g: pd.DataFrame) -> dict[str, Any]:
@@ -138,7 +143,7 @@ def _model(g: pd.DataFrame) -> dict[str, Any]:
 def _prices(ok: pd.DataFrame) -> dict[str, float]:
     if "cost_usd" not in ok or not ok["cost_usd"].notna().any():
         return {"input_per_1k": 0.0, "output_per_1k": 0.0}
-    from scipy.optimize import nnls  # noqa: TID253
+    from scipy.optimize import nnls
 
     rows = ok[ok["cost_usd"].notna()]
     x = rows[["tokens_in", "tokens_out"]].to_numpy(dtype=float) / 1000.0

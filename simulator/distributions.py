@@ -1,8 +1,12 @@
 """Vectorised sampling of the scenario's distributions."""
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
 
 from simulator.scenario import Beta, Constant, Distribution, Empirical, Exponential, LogNormal

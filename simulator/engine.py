@@ -7,11 +7,15 @@ such an attempt falls inside the block, only the part of the block before it is 
 that instant the set of attempts was complete, so those outcomes are exact. The rest is redone.
 """
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
 
 from simulator.attempts import (
@@ -98,22 +102,35 @@ class Attempts:
         )
 
 
-def _route_table(variants: list[Variant], models: list[str]) -> dict[str, npt.NDArray[np.generic]]:
+@dataclass(frozen=True)
+class Routes:
+    """Each variant's params as arrays indexed by variant (0 stable, 1 canary)."""
+
+    chain: Ints  # [variant, hop] → model code (primary, then fallbacks; -1 pads)
+    length: Ints
+    max_tokens: Ints
+    retries: Ints
+    backoff: Floats
+    jitter: Floats
+    timeout: Floats  # inf when the variant sets none
+
+
+def _routes(variants: list[Variant], models: list[str]) -> Routes:
     width = max(1 + len(v.params.fallbacks) for v in variants)
     chain = np.full((len(variants), width), -1, dtype=np.int64)
     for i, v in enumerate(variants):
         names = (v.params.model, *v.params.fallbacks)
         chain[i, : len(names)] = [models.index(m) for m in names]
     p = [v.params for v in variants]
-    return {
-        "chain": chain,
-        "length": np.array([1 + len(x.fallbacks) for x in p]),
-        "max_tokens": np.array([x.max_tokens for x in p], dtype=np.int64),
-        "retries": np.array([x.retries for x in p]),
-        "backoff": np.array([x.backoff_s for x in p]),
-        "jitter": np.array([x.jitter for x in p]),
-        "timeout": np.array([np.inf if x.timeout_s is None else x.timeout_s for x in p]),
-    }
+    return Routes(
+        chain=chain,
+        length=np.array([1 + len(x.fallbacks) for x in p], dtype=np.int64),
+        max_tokens=np.array([x.max_tokens for x in p], dtype=np.int64),
+        retries=np.array([x.retries for x in p], dtype=np.int64),
+        backoff=np.array([x.backoff_s for x in p], dtype=np.float64),
+        jitter=np.array([x.jitter for x in p], dtype=np.float64),
+        timeout=np.array([np.inf if x.timeout_s is None else x.timeout_s for x in p]),
+    )
 
 
 def _faults(scenario: Scenario, models: list[str]) -> list[FaultWindow]:
@@ -142,7 +159,7 @@ class DataPlane:
         self.variants: list[Variant] = [spec.variants.stable]
         if spec.variants.canary is not None:
             self.variants.append(spec.variants.canary)
-        self.routes = _route_table(self.variants, self.model_names)
+        self.routes = _routes(self.variants, self.model_names)
         self.faults = _faults(scenario, self.model_names)
         self.results = Results.empty(draws.arrival.size)
         self.pending = _no_attempts()
@@ -176,7 +193,7 @@ class DataPlane:
         att = Attempts.concat([self.pending.take(~later), self._ingest(hi)])
         att = att.take(np.lexsort((att.req, att.time)))
         params = self.results.params[att.req].astype(np.int64)
-        model = self.routes["chain"][params, att.hop]
+        model = self.routes.chain[params, att.hop]
         out, parts = self._evaluate(att, params, model)
         nxt, parent, goes_on = self._next_attempts(att, params, out)
         cut = min(hi, float(nxt.time.min())) if nxt.time.size else hi
@@ -201,8 +218,8 @@ class DataPlane:
             variant=params,
             tokens_in=d.tokens_in[att.req],
             tokens_out=d.tokens_out[att.req],
-            max_tokens=self.routes["max_tokens"][params].astype(np.int64),
-            timeout=self.routes["timeout"][params].astype(np.float64),
+            max_tokens=self.routes.max_tokens[params],
+            timeout=self.routes.timeout[params],
         )
 
     def _evaluate(
@@ -237,12 +254,12 @@ class DataPlane:
         """Retries (same model, after backoff) and fallbacks (next model, at once)."""
         r = self.routes
         failed = out.status != OK
-        retry = failed & np.isin(out.status, RETRYABLE) & (att.tries < r["retries"][params])
-        fallback = failed & ~retry & (att.hop + 1 < r["length"][params])
+        retry = failed & np.isin(out.status, RETRYABLE) & (att.tries < r.retries[params])
+        fallback = failed & ~retry & (att.hop + 1 < r.length[params])
         goes_on = retry | fallback
         parent = np.flatnonzero(goes_on)
-        jitter = 1.0 - r["jitter"][params[parent]] * self.rng.random(parent.size)
-        back = r["backoff"][params[parent]] * 2.0 ** att.tries[parent] * jitter
+        jitter = 1.0 - r.jitter[params[parent]] * self.rng.random(parent.size)
+        back = r.backoff[params[parent]] * 2.0 ** att.tries[parent] * jitter
         is_retry = retry[parent]
         nxt = Attempts(
             req=att.req[parent],

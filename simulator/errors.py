@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: ``path:line:col: field: message``; ``line``/``col`` are 1-based (0 = unknown)."""
+    """One problem: ``path:line:col: field: message`` (``line``, ``col`` 1-based; 0 = unknown)."""
 
     path: str
     line: int

@@ -1,11 +1,15 @@
 """Build the canonical metrics table from the data plane's arrays (one DataFrame at the end)."""
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
-import pandas as pd  # noqa: TID253
-import pyarrow as pa  # noqa: TID253
+import pandas as pd
+import pyarrow as pa
 
 from simulator.attempts import ERROR_TYPES, OK
 from simulator.columns import COLUMNS
@@ -33,7 +37,11 @@ def _offsets(n: int, width: int) -> npt.NDArray[np.int64]:
     key = (n, width)
     if key not in _OFFSETS:
         _OFFSETS.clear()
-        _OFFSETS[key] = np.arange(0, (n + 1) * width, width, dtype=np.int64) if width else np.zeros(n + 1, np.int64)
+        _OFFSETS[key] = (
+            np.arange(0, (n + 1) * width, width, dtype=np.int64)
+            if width
+            else np.zeros(n + 1, np.int64)
+        )
     return _OFFSETS[key]
 
 
@@ -41,9 +49,7 @@ def empty_frame() -> pd.DataFrame:
     return build_frame(None, np.zeros(0, dtype=np.int64))
 
 
-def build_frame(
-    plane: DataPlane | None, idx: slice | npt.NDArray[np.int64]
-) -> pd.DataFrame:
+def build_frame(plane: DataPlane | None, idx: slice | npt.NDArray[np.int64]) -> pd.DataFrame:
     """Rows of the requests ``idx`` (all finished) in the canonical column order."""
     if plane is None:
         return pd.DataFrame(
@@ -83,6 +89,18 @@ def build_frame(
 
 
 _EMPTY_TYPES = (
-    "datetime64[ns, UTC]", "str", "str", "str", "str", "float64", "float64",
-    "int64", "int64", "float64", "bool", "float64", "bool", "str",
+    "datetime64[ns, UTC]",
+    "str",
+    "str",
+    "str",
+    "str",
+    "float64",
+    "float64",
+    "int64",
+    "int64",
+    "float64",
+    "bool",
+    "float64",
+    "bool",
+    "str",
 )

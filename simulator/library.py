@@ -35,7 +35,7 @@ def summaries_path() -> Path:
 
 def summarize(name: str, seed: int = SEED) -> dict[str, Any]:
     """Key numbers of one run of a shipped scenario (no judge)."""
-    import numpy as np  # noqa: TID253
+    import numpy as np
 
     from simulator.loading import load_scenario
     from simulator.run import run_scenario

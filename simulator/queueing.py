@@ -12,12 +12,16 @@ they provably do not bind the same answer is computed with numpy:
   the first ``D_k`` above the bucket's capacity every request is admitted.
 """
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
+import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
@@ -56,7 +60,10 @@ def fifo(arrival: Floats, service: Floats, patience: Floats, free: Floats) -> Qu
             heap = _top(heap, end[i:b])
         i, window = j, min(_WINDOW_MAX, 2 * window)
         if b < j:
-            i, window = _loop(arrival, service, patience, heap, (start, end, served), b), _WINDOW_MIN
+            i, window = (
+                _loop(arrival, service, patience, heap, (start, end, served), b),
+                _WINDOW_MIN,
+            )
     return QueueResult(start, end, served)
 
 
@@ -107,7 +114,9 @@ def _loop(
     return k
 
 
-def _loop_patient(a: list[float], s: list[float], heap: list[float], calm: int) -> tuple[list[float], int]:
+def _loop_patient(
+    a: list[float], s: list[float], heap: list[float], calm: int
+) -> tuple[list[float], int]:
     """The recursion when nobody gives up: returns the start times (the hot path)."""
     starts: list[float] = []
     push, replace = starts.append, heapq.heapreplace

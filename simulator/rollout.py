@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    import pandas as pd  # noqa: TID253
-    import simpy  # noqa: TID253
+    import pandas as pd
+    import simpy
 
     from simulator.engine import DataPlane
 
@@ -55,11 +55,15 @@ class EventLog:
     def __init__(self, start: datetime) -> None:
         self.start, self.events = start, list[Event]()
 
-    def add(self, now: float, kind: str, target: str = "", value: float = 0.0, detail: str = "") -> None:
+    def add(
+        self, now: float, kind: str, target: str = "", value: float = 0.0, detail: str = ""
+    ) -> None:
         self.events.append(Event(self.start + timedelta(seconds=now), kind, target, value, detail))
 
 
-def fault_process(env: simpy.Environment, log: EventLog, index: int, plane: DataPlane) -> Generator[Any, Any, None]:
+def fault_process(
+    env: simpy.Environment, log: EventLog, index: int, plane: DataPlane
+) -> Generator[Any, Any, None]:
     fault = plane.scenario.spec.faults[index]
     target = fault.target.model or f"variant:{fault.target.variant}"
     yield env.timeout(fault.start)

@@ -1,14 +1,18 @@
 """``run_scenario`` and ``run_paired``: the SimPy control plane around the data plane."""
 
+# Heavy imports at module level are fine here: `simulator` is imported only by the
+# commands that need it, never by `autoopt --help`.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np  # noqa: TID253 - the simulator is imported only by commands that need it
-import pandas as pd  # noqa: TID253
-import simpy  # noqa: TID253
+import numpy as np
+import pandas as pd
+import simpy
 
 from simulator.arrivals import arrivals, split_buckets
 from simulator.distributions import sample_tokens
@@ -138,8 +142,11 @@ def run_paired(
 ) -> tuple[SimResult, SimResult]:
     """What-if: the stable variant and ``candidate`` each take all the traffic, on the *same*
     requests (arrival times, user keys and token counts: common random numbers)."""
-    base = with_stable(scenario, scenario.spec.variants.stable.params,
-                       version=scenario.spec.variants.stable.version)
+    base = with_stable(
+        scenario,
+        scenario.spec.variants.stable.params,
+        version=scenario.spec.variants.stable.version,
+    )
     other = with_stable(scenario, candidate, version=version)
     requests_rng, _ = _streams(seed)
     draws = draw_requests(base, requests_rng)

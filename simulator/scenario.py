@@ -7,6 +7,7 @@ seconds) and are stored as float seconds. ``docs/simulator.md`` annotates every 
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -330,7 +331,7 @@ def _rollout_problems(spec: Spec) -> list[tuple[Loc, str]]:
     if spec.variants.canary is None:
         out.append((("spec", "rollout"), "a rollout needs variants.canary"))
     steps = spec.rollout.steps
-    if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(steps)):
         out.append((("spec", "rollout", "steps"), "steps must increase"))
     return out
 

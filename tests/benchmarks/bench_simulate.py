@@ -8,6 +8,9 @@ and service times as the engine (service times are recovered by re-running the s
 the concurrency limit: same seed, same draws), so their latency percentiles must agree.
 """
 
+# Tests import their heavy libraries directly.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +24,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from simulator import parse_scenario, run_scenario  # noqa: E402
+from simulator import parse_scenario, run_scenario
 
 # Daily profile 1 + 0.15·cos(2π(h − 14)/24): 115 req/s at the 14:00 peak. The mean service time
 # is ≈0.5 s (ttft ≈227 ms + ≈45 tokens × 6 ms), so ≈57 of the 64 servers are busy at the peak
@@ -54,7 +57,10 @@ spec:
 def scenario(start: str, duration: str, *, limited: bool = True, rate: float = 100.0):  # type: ignore[no-untyped-def]
     profile = PROFILE
     text = SCENARIO.format(
-        start=start, duration=duration, rate=rate, profile=profile,
+        start=start,
+        duration=duration,
+        rate=rate,
+        profile=profile,
         concurrency="concurrency: 64" if limited else "",
     )
     return parse_scenario(text, "bench")
@@ -96,8 +102,10 @@ def main() -> None:
         n = len(run_scenario(day, seed=seed).frame)
         times.append(time.perf_counter() - t0)
     day_rate = n / statistics.median(times)
-    print(f"engine, one day: {n:,} requests, median {statistics.median(times):.2f} s "
-          f"over {args.repeat} runs → {day_rate:,.0f} simulated requests/s")
+    print(
+        f"engine, one day: {n:,} requests, median {statistics.median(times):.2f} s "
+        f"over {args.repeat} runs → {day_rate:,.0f} simulated requests/s"
+    )
 
     peak = scenario("2026-11-25T14:00:00Z", args.slice)
     engine = run_scenario(peak, seed=7).frame
@@ -108,16 +116,20 @@ def main() -> None:
     reference = per_request_simpy(arrival, service, 64)
     ref_time = time.perf_counter() - t0
     ref_rate = arrival.size / ref_time
-    print(f"per-request SimPy, peak slice: {arrival.size:,} requests, {ref_time:.2f} s "
-          f"→ {ref_rate:,.0f} requests/s")
+    print(
+        f"per-request SimPy, peak slice: {arrival.size:,} requests, {ref_time:.2f} s "
+        f"→ {ref_rate:,.0f} requests/s"
+    )
     print(f"speed-up: {day_rate / ref_rate:.1f}×  (target ≥ 20×, aim 50×)")
     waited = float(np.mean(engine["latency_ms"].to_numpy() > free["latency_ms"].to_numpy()))
     print(f"peak slice: {waited:.1%} of requests waited for a server")
     for q in (50, 95, 99):
         ours = float(np.percentile(engine["latency_ms"], q))
         ref = float(np.percentile(reference, q))
-        print(f"p{q}: engine {ours:9.3f} ms   per-request SimPy {ref:9.3f} ms   "
-              f"diff {abs(ours - ref) / ref:.4%}")
+        print(
+            f"p{q}: engine {ours:9.3f} ms   per-request SimPy {ref:9.3f} ms   "
+            f"diff {abs(ours - ref) / ref:.4%}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Scenario builders for the simulator's tests (imported by the test modules): a small base document, merged with overrides."""
+"""Scenario builders for the simulator's tests: a small base document, merged with overrides."""
 
 from __future__ import annotations
 

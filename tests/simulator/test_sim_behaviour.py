@@ -1,6 +1,9 @@
 """Request-level behaviour: the table's contract, truncation, retries, fallbacks, rate limits,
 timeouts, faults, splitting, replay and paired what-if runs."""
 
+# Tests import their heavy libraries directly.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 import math
@@ -27,7 +30,10 @@ def within(count: float, n: int, p: float, sds: float = 4.0) -> bool:
 
 
 def test_the_table_has_the_canonical_columns_and_types() -> None:
-    spec = {"models": {"big": {"error_rate": 0.2}}, "variants": {"stable": {"params": {"max_tokens": 120}}}}
+    spec = {
+        "models": {"big": {"error_rate": 0.2}},
+        "variants": {"stable": {"params": {"max_tokens": 120}}},
+    }
     f = run_scenario(make(spec), seed=1).frame
     assert tuple(f.columns) == COLUMNS
     assert str(f["timestamp"].dtype) == "datetime64[ns, UTC]"
@@ -44,7 +50,9 @@ def test_the_table_has_the_canonical_columns_and_types() -> None:
     assert (f.loc[f["truncated"], "tokens_out"] == 120).all()
     assert f["quality"].between(0, 100).all() or f["quality"].isna().any()
     ok = f[~f["error"]]
-    assert np.allclose(ok["cost_usd"], ok["tokens_in"] * 0.0025 / 1000 + ok["tokens_out"] * 0.01 / 1000)
+    assert np.allclose(
+        ok["cost_usd"], ok["tokens_in"] * 0.0025 / 1000 + ok["tokens_out"] * 0.01 / 1000
+    )
     assert (f.loc[f["error"], "cost_usd"] == 0).all()
     assert (ok["ttft_ms"] <= ok["latency_ms"]).all()
 
@@ -160,7 +168,9 @@ def test_variant_faults_hit_only_that_variant_and_sticky_split_keeps_users() -> 
             "canary": {"version": "v2", "params": {"model": "big"}, "weight": 30},
             "split": {"method": "sticky", "users": 40},
         },
-        "faults": [{"type": "outage", "target": {"variant": "canary"}, "start": 0, "duration": "10m"}],
+        "faults": [
+            {"type": "outage", "target": {"variant": "canary"}, "start": 0, "duration": "10m"}
+        ],
     }
     f = run_scenario(make(spec), seed=8).frame
     assert (f.loc[f["variant"] == "canary", "error_type"] == "outage").all()

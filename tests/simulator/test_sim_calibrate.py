@@ -5,6 +5,9 @@ between two independent samples of the observed size (99.9%, normal approximatio
 percentiles the order-statistic interval), i.e. be statistically indistinguishable.
 """
 
+# Tests import their heavy libraries directly.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 import numpy as np

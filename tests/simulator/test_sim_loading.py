@@ -59,14 +59,18 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
 def test_field_errors_are_all_reported_with_their_position(tmp_path: Path) -> None:
     text = (
         GOOD.replace("rate: 3", "rate: -3\n    profile: [1, 1, 1]")
-        .replace("{dist: constant, value: 100}\n    tokens_out", "{dist: lognormal, median: 0, sigma: 1}\n    tokens_out")
+        .replace(
+            "{dist: constant, value: 100}\n    tokens_out",
+            "{dist: lognormal, median: 0, sigma: 1}\n    tokens_out",
+        )
         .replace("fallbacks: [b]}", "fallbacks: [b], colour: red}")
     )
     path = tmp_path / "scenario.yaml"
     assert errors(tmp_path, text) == "\n".join(
         [
             f"{path}:8:5: spec.traffic.rate: Input should be greater than 0",
-            f"{path}:9:5: spec.traffic.profile: Tuple should have at least 24 items after validation, not 3",
+            f"{path}:9:5: spec.traffic.profile: "
+            "Tuple should have at least 24 items after validation, not 3",
             f"{path}:13:34: spec.requests.tokens_in.median: Input should be greater than 0",
             f"{path}:16:62: spec.variants.stable.params.colour: Extra inputs are not permitted",
         ]
@@ -81,19 +85,25 @@ def test_cross_field_errors_are_located(tmp_path: Path) -> None:
     assert errors(tmp_path, text) == "\n".join(
         [
             f"{path}:15:36: spec.variants.stable.params.model: unknown model 'gpt-5'; models: a, b",
-            f"{path}:15:65: spec.variants.stable.params.fallbacks.1: unknown model 'c'; models: a, b",
-            f"{path}:24:42: spec.faults.0.start: fault [50m, 1h10m) ends after the scenario's duration 1h",
+            f"{path}:15:65: spec.variants.stable.params.fallbacks.1: "
+            "unknown model 'c'; models: a, b",
+            f"{path}:24:42: spec.faults.0.start: "
+            "fault [50m, 1h10m) ends after the scenario's duration 1h",
         ]
     )
 
 
 def test_missing_fields_point_at_their_parent(tmp_path: Path) -> None:
-    text = GOOD.replace("    rate: 3\n", "").replace("    tokens_out: {dist: empirical, values: [10, 20, 30]}\n", "")
+    text = GOOD.replace("    rate: 3\n", "").replace(
+        "    tokens_out: {dist: empirical, values: [10, 20, 30]}\n", ""
+    )
     path = tmp_path / "scenario.yaml"
     # Field errors come first; cross-field checks run once the fields are valid.
     assert errors(tmp_path, text) == f"{path}:10:3: spec.requests.tokens_out: Field required"
     text = GOOD.replace("    rate: 3\n", "")
-    assert errors(tmp_path, text) == f"{path}:7:3: spec.traffic.rate: Field required (or give replay)"
+    assert (
+        errors(tmp_path, text) == f"{path}:7:3: spec.traffic.rate: Field required (or give replay)"
+    )
 
 
 def test_bad_durations_and_yaml_syntax(tmp_path: Path) -> None:

@@ -7,6 +7,9 @@ for its concurrency, a token bucket checked at each attempt — and must agree t
 queueing, timeouts, retries with exponential backoff, fallbacks, outages and 429s interleave.
 """
 
+# Tests import their heavy libraries directly.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,22 +41,53 @@ def scenario(n: int, seed: int) -> Scenario:
             },
             "variants": {
                 "stable": {
-                    "params": {"model": "big", "retries": 2, "backoff_s": 0.3, "jitter": 0,
-                               "timeout_s": 2.5, "fallbacks": ["small"]}  # fmt: skip
+                    "params": {
+                        "model": "big",
+                        "retries": 2,
+                        "backoff_s": 0.3,
+                        "jitter": 0,
+                        "timeout_s": 2.5,
+                        "fallbacks": ["small"],
+                    }
                 }
             },
             "models": {
-                "big": {"ttft_ms": {"dist": "constant", "value": 237.1}, "per_token_ms": 3.3,
-                        "concurrency": 2},  # fmt: skip
-                "small": {"ttft_ms": {"dist": "constant", "value": 111.3}, "per_token_ms": 1.7,
-                          "concurrency": 1, "rate_limit": {"requests_per_min": 40},
-                          "reject_latency_ms": 15.7},  # fmt: skip
+                "big": {
+                    "ttft_ms": {"dist": "constant", "value": 237.1},
+                    "per_token_ms": 3.3,
+                    "concurrency": 2,
+                },
+                "small": {
+                    "ttft_ms": {"dist": "constant", "value": 111.3},
+                    "per_token_ms": 1.7,
+                    "concurrency": 1,
+                    "rate_limit": {"requests_per_min": 40},
+                    "reject_latency_ms": 15.7,
+                },
             },
             "faults": [
-                {"type": "error_burst", "target": {"model": "big"}, "start": "2m", "duration": "2m", "magnitude": 1},
+                {
+                    "type": "error_burst",
+                    "target": {"model": "big"},
+                    "start": "2m",
+                    "duration": "2m",
+                    "magnitude": 1,
+                },
                 {"type": "outage", "target": {"model": "big"}, "start": "6m", "duration": "1m"},
-                {"type": "error_burst", "target": {"model": "small"}, "start": "3m", "duration": "30s", "magnitude": 1},
-                {"type": "latency_spike", "target": {"model": "big"}, "start": "8m", "duration": "1m", "magnitude": 4},
+                {
+                    "type": "error_burst",
+                    "target": {"model": "small"},
+                    "start": "3m",
+                    "duration": "30s",
+                    "magnitude": 1,
+                },
+                {
+                    "type": "latency_spike",
+                    "target": {"model": "big"},
+                    "start": "8m",
+                    "duration": "1m",
+                    "magnitude": 4,
+                },
             ],
         }
     )
@@ -65,14 +99,21 @@ def reference(s: Scenario, arrival: np.ndarray) -> tuple[np.ndarray, list[str], 
     params = spec.variants.stable.params
     chain = [params.model, *params.fallbacks]
     env = simpy.Environment()
-    servers = {m: simpy.Resource(env, capacity=ms.concurrency or 10**9) for m, ms in spec.models.items()}
-    bucket = {m: [ms.rate_limit.requests_per_min, 0.0] for m, ms in spec.models.items() if ms.rate_limit}
+    servers = {
+        m: simpy.Resource(env, capacity=ms.concurrency or 10**9) for m, ms in spec.models.items()
+    }
+    bucket = {
+        m: [ms.rate_limit.requests_per_min, 0.0] for m, ms in spec.models.items() if ms.rate_limit
+    }
     latency = np.empty(arrival.size)
     model_used, kind = [""] * arrival.size, [""] * arrival.size
 
     def active(kind_: str, m: str, t: float) -> float:
-        return sum(f.magnitude for f in spec.faults if f.type == kind_ and f.target.model == m
-                   and f.start <= t < f.start + f.duration)  # fmt: skip
+        return sum(
+            f.magnitude
+            for f in spec.faults
+            if f.type == kind_ and f.target.model == m and f.start <= t < f.start + f.duration
+        )
 
     def admitted(m: str, t: float) -> bool:
         if m not in bucket:

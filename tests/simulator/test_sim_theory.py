@@ -1,5 +1,8 @@
 """The engine against queueing and Poisson theory, and its determinism."""
 
+# Tests import their heavy libraries directly.
+# ruff: noqa: TID253
+
 from __future__ import annotations
 
 import math
@@ -80,7 +83,10 @@ def test_bursts_multiply_the_rate_inside_their_window() -> None:
 def test_same_seed_same_frame_different_seed_different_frame() -> None:
     spec = {
         "variants": {
-            "stable": {"version": "v1", "params": {"model": "big", "retries": 2, "fallbacks": ["small"]}},
+            "stable": {
+                "version": "v1",
+                "params": {"model": "big", "retries": 2, "fallbacks": ["small"]},
+            },
             "canary": {"version": "v2", "params": {"model": "small"}, "weight": 30},
         },
         "models": {"big": {"error_rate": 0.1, "concurrency": 2}},
