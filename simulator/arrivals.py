@@ -54,9 +54,11 @@ def poisson_arrivals(spec: Spec, rng: np.random.Generator) -> Floats:
     cum = np.concatenate(([0.0], np.cumsum(rates * np.diff(grid))))
     n = int(rng.poisson(cum[-1]))
     # n points uniform on [0, Λ(T)) given their count, sorted: a Poisson process on Λ.
-    points = np.cumsum(rng.exponential(1.0, n + 1))
-    points = points[:n] * (cum[-1] / points[n]) if n else points[:0]
-    return np.interp(points, cum, grid)
+    points = rng.exponential(1.0, n + 1)
+    np.cumsum(points, out=points)
+    scaled = points[:n]
+    scaled *= cum[-1] / points[n]
+    return np.interp(scaled, cum, grid)
 
 
 def replay_arrivals(scenario: Scenario) -> Floats:

@@ -28,8 +28,7 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 _WINDOW_MIN, _WINDOW_MAX = 256, 65536
-_CALM = 256
-_CHUNK = 4096  # consecutive no-wait arrivals before the Python loop hands back to numpy
+_CHUNK = 256  # arrivals per exact-loop chunk; after each, hand back if servers are free
 
 
 @dataclass
@@ -92,52 +91,42 @@ def free_after(free: Floats, ends_served: Floats) -> Floats:
 def _loop(
     a: Floats, s: Floats, p: Floats, heap: list[float], out: tuple[Floats, Floats, Bools], k: int
 ) -> int:
-    """The exact recursion from ``k`` until the queue has been calm for a while.
+    """The exact recursion from ``k``, a chunk at a time, until enough servers are free again.
 
-    Works on Python lists a chunk at a time (numpy scalar access would cost more than the work).
+    Works on Python lists (numpy scalar access would cost more than the work itself).
     """
     start, end, served = out
-    calm, n = 0, a.size
-    while k < n and calm < _CALM:
+    n, margin = a.size, max(2, len(heap) // 8)
+    while k < n:
         hi = min(n, k + _CHUNK)
         if np.isinf(p[k:hi]).all():
-            starts, calm = _loop_patient(a[k:hi].tolist(), s[k:hi].tolist(), heap, calm)
-            done = len(starts)
-            start[k : k + done] = starts
-            end[k : k + done] = start[k : k + done] + s[k : k + done]
+            start[k:hi] = _loop_patient(a[k:hi].tolist(), s[k:hi].tolist(), heap)
+            end[k:hi] = start[k:hi] + s[k:hi]
         else:
             chunk = (a[k:hi].tolist(), s[k:hi].tolist(), p[k:hi].tolist())
-            done, calm, res = _loop_chunk(chunk, heap, calm)
-            start[k : k + done], end[k : k + done], served[k : k + done] = res
-        k += done
+            start[k:hi], end[k:hi], served[k:hi] = _loop_chunk(chunk, heap)
+        k, last = hi, a[hi - 1]
+        if sum(f <= last for f in heap) >= margin:
+            break
     heap.sort()
     return k
 
 
-def _loop_patient(
-    a: list[float], s: list[float], heap: list[float], calm: int
-) -> tuple[list[float], int]:
+def _loop_patient(a: list[float], s: list[float], heap: list[float]) -> list[float]:
     """The recursion when nobody gives up: returns the start times (the hot path)."""
     starts: list[float] = []
     push, replace = starts.append, heapq.heapreplace
     for ak, sk in zip(a, s, strict=True):
         first = heap[0]
-        if first > ak:
-            replace(heap, first + sk)
-            push(first)
-            calm = 0
-        else:
-            replace(heap, ak + sk)
-            push(ak)
-            calm += 1
-            if calm >= _CALM:
-                break
-    return starts, calm
+        st = first if first > ak else ak
+        replace(heap, st + sk)
+        push(st)
+    return starts
 
 
 def _loop_chunk(
-    chunk: tuple[list[float], list[float], list[float]], heap: list[float], calm: int
-) -> tuple[int, int, tuple[list[float], list[float], list[bool]]]:
+    chunk: tuple[list[float], list[float], list[float]], heap: list[float]
+) -> tuple[list[float], list[float], list[bool]]:
     """The recursion with impatient requests (a timeout): they leave, or are cut off."""
     starts: list[float] = []
     ends: list[float] = []
@@ -158,10 +147,7 @@ def _loop_chunk(
             starts.append(st)
             ends.append(e)
             served.append(True)
-        calm = calm + 1 if st == ak else 0
-        if calm >= _CALM:
-            break
-    return len(starts), calm, (starts, ends, served)
+    return starts, ends, served
 
 
 # --- rate limits -----------------------------------------------------------------------------
