@@ -133,12 +133,14 @@ def _log_quantile(latencies: np.ndarray) -> tuple[float, float] | None:
         return None
     x = np.sort(latencies)
     spread = _Z * math.sqrt(n * P95 * (1 - P95))
-    low, high = math.floor(n * P95 - spread) - 1, math.ceil(n * P95 + spread) - 1
-    if low < 0 or high > n - 1:
+    low, high = n * P95 - spread, n * P95 + spread  # 1-based ranks of a 95% interval
+    if low < 1 or high > n:
         return None
     floor = 1e-3
+    ranks = np.arange(1, n + 1)
+    x_low, x_high = np.interp([low, high], ranks, x)
     q = max(float(np.quantile(x, P95)), floor)
-    se = (math.log(max(x[high], floor)) - math.log(max(x[low], floor))) / (2 * _Z)
+    se = (math.log(max(x_high, floor)) - math.log(max(x_low, floor))) / (2 * _Z)
     return math.log(q), max(se, 1e-6) ** 2
 
 
