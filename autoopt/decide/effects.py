@@ -109,8 +109,8 @@ def _display(metric: str, arm: ArmSample) -> float:
     if metric == "error_rate":
         return arm.errors / arm.n if arm.n else math.nan
     if metric == "latency_p95":
-        lat = np.asarray(arm.latencies_ms, dtype=float)
-        return float(np.quantile(lat, P95)) if lat.size else math.nan
+        lat = np.sort(np.asarray(arm.latencies_ms, dtype=float))
+        return _at(lat, (lat.size - 1) * P95) if lat.size else math.nan
     n, total = (
         (arm.quality_n, arm.quality_sum) if metric == "quality" else (arm.cost_n, arm.cost_sum)
     )
@@ -126,21 +126,30 @@ def _error_part(stable: ArmSample, canary: ArmSample) -> tuple[float, float] | N
     return pc - ps, var
 
 
+def _at(x: np.ndarray, position: float) -> float:
+    """The value at a fractional 0-based position of a sorted array (linear in between)."""
+    below = min(int(position), x.size - 1)
+    above = min(below + 1, x.size - 1)
+    return float(x[below] + (x[above] - x[below]) * (position - below))
+
+
 def _log_quantile(latencies: np.ndarray) -> tuple[float, float] | None:
-    """log of the 95th percentile and its variance from a distribution-free interval."""
+    """log of the 95th percentile and its variance from a distribution-free interval.
+
+    The interval is that of the order statistics at ranks ``n·p ± z·√(n·p·(1−p))`` (the
+    binomial interval for the rank of the true quantile), interpolated between ranks; its
+    half-width on the log scale divided by ``z`` is the standard error of ``log q̂``.
+    """
     n = latencies.size
     if n < 20:
         return None
-    x = np.sort(latencies)
     spread = _Z * math.sqrt(n * P95 * (1 - P95))
     low, high = n * P95 - spread, n * P95 + spread  # 1-based ranks of a 95% interval
     if low < 1 or high > n:
         return None
-    floor = 1e-3
-    ranks = np.arange(1, n + 1)
-    x_low, x_high = np.interp([low, high], ranks, x)
-    q = max(float(np.quantile(x, P95)), floor)
-    se = (math.log(max(x_high, floor)) - math.log(max(x_low, floor))) / (2 * _Z)
+    x = np.maximum(np.sort(latencies), 1e-3)
+    q = _at(x, (n - 1) * P95)  # numpy's default ("linear") quantile
+    se = (math.log(_at(x, high - 1)) - math.log(_at(x, low - 1))) / (2 * _Z)
     return math.log(q), max(se, 1e-6) ** 2
 
 
@@ -211,10 +220,20 @@ _PARTS: dict[str, Callable[[ArmSample, ArmSample], tuple[float, float] | None]] 
 }
 
 
-def effect(metric: str, pairs: Sequence[Pair], trigger: float) -> Effect | None:
-    """The stratified regression estimate of ``metric``; None when no stratum can measure it."""
+def pool(pairs: Sequence[Pair]) -> Pair:
+    """Both arms over all strata together (for reporting and the per-request variance)."""
+    return merge([s for s, _ in pairs]), merge([c for _, c in pairs])
+
+
+def effect(
+    metric: str, pairs: Sequence[Pair], trigger: float, pooled: Pair | None = None
+) -> Effect | None:
+    """The stratified regression estimate of ``metric``; None when no stratum can measure it.
+
+    ``pooled`` is :func:`pool` of ``pairs``, when the caller has it already.
+    """
     parts = [p for p in (_PARTS[metric](s, c) for s, c in pairs) if p is not None]
     if not parts:
         return None
-    pooled = (merge([s for s, _ in pairs]), merge([c for _, c in pairs]))
-    return _combine(metric, parts, pooled, _unit_variance(metric, pooled[0], trigger))
+    both = pooled if pooled is not None else pool(pairs)
+    return _combine(metric, parts, both, _unit_variance(metric, both[0], trigger))

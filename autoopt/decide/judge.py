@@ -202,8 +202,9 @@ def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[Metr
     triggers = configured(spec.triggers)
     alpha = spec.judge.alpha / len(triggers)
     results, variances = [], {}
+    pooled = effects.pool(pairs) if pairs else None
     for metric, trigger in triggers.items():
-        eff = effects.effect(metric, pairs, trigger) if pairs else None
+        eff = effects.effect(metric, pairs, trigger, pooled) if pairs else None
         plan = design(alpha, spec.judge.beta, effects.margin(metric, trigger))
         results.append(_result(metric, eff, plan, trigger))
         variances[metric] = eff.unit_variance if eff is not None else math.nan

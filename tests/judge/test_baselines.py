@@ -52,7 +52,9 @@ def test_threshold_holds_for_time_and_the_minimum_sample() -> None:
         ({"quality": 76.0}, "quality_decrease"),
     ],
 )
-def test_mannwhitney_fails_a_metric_worse_at_98_percent(canary: dict[str, float], code: str) -> None:
+def test_mannwhitney_fails_a_metric_worse_at_98_percent(
+    canary: dict[str, float], code: str
+) -> None:
     obs = observe((0, arm(19_000), arm(1_000, **canary)))
     verdict = judge_mannwhitney(obs, BALANCED, EARLY)
     assert verdict.verdict is Verdict.ROLLBACK

@@ -10,8 +10,8 @@ import pytest
 from autoopt.decide.baselines import judge_mannwhitney, judge_threshold
 from autoopt.decide.judge import (
     Look,
-    Status,
     StageVerdict,
+    Status,
     Verdict,
     judge_for,
     judge_stage,
