@@ -52,6 +52,9 @@ class Variant:
     params: Mapping[str, Any]
     role: Role
 
+    def __hash__(self) -> int:  # params is a read-only mapping, which does not hash
+        return hash((self.version, self.role))
+
 
 def bucket(salt: str, key: str) -> float:
     """A key's stable position in [0, 100): SHA-256 of ``salt`` and ``key``."""
@@ -85,7 +88,10 @@ class Client:
         self._checked = time.monotonic()
 
     def _stamp(self) -> tuple[int, int, int]:
-        info = self.path.stat()
+        try:
+            info = self.path.stat()
+        except OSError:
+            return (0, 0, 0)  # gone or unreadable: the loader says why
         return info.st_mtime_ns, info.st_size, info.st_ino
 
     def _load(self) -> _State:
@@ -123,8 +129,8 @@ class Client:
                 if self._stamp() != self._state.stamp:
                     self._state = self._load()
                     self.last_error = None
-            except (AutooptError, OSError) as exc:  # keep serving the last good config
-                self.last_error = exc if isinstance(exc, AutooptError) else UserError(str(exc))
+            except AutooptError as exc:  # keep serving the last good config
+                self.last_error = exc
 
     def choose(self, key: str | int | bytes) -> Variant:
         """The variant for this request key: canary for ``weight``% of keys, sticky."""
@@ -249,3 +255,6 @@ def record(  # noqa: PLR0913 — one keyword per canonical column
     )
     append_line(target, json.dumps(row, separators=(",", ":")) + "\n")
     return row
+
+
+__all__ = ["Client", "RecordError", "Variant", "bucket", "metric_row", "record"]
