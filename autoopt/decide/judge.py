@@ -21,13 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
 from autoopt.decide import effects
 from autoopt.decide.sequential import Design, design, fixed_sample_z
-from autoopt.spec.models import Rollout, StrategySpec, Triggers
+from autoopt.spec.models import Canary, Rollout, StrategySpec, Triggers
 from autoopt.values import Reason, StageObservation
 
 LABELS = {
@@ -71,6 +71,19 @@ class Look:
             planned_looks=len(rollout.durations),
             elapsed=elapsed,
             hold_time=hold,
+            max_stage_time=rollout.max_stage_time,
+            on_timeout=rollout.on_timeout,
+        )
+
+    @classmethod
+    def of_canary(cls, canary: Canary, rollout: Rollout, now: datetime) -> Look:
+        """The look at a live canary's current step: its own durations, the strategy's limits."""
+        hold = canary.durations[canary.step] if canary.step < len(canary.durations) else None
+        return cls(
+            step=canary.step,
+            planned_looks=len(canary.durations),
+            elapsed=now - canary.step_started_at,
+            hold_time=hold if hold is not None else timedelta(0),
             max_stage_time=rollout.max_stage_time,
             on_timeout=rollout.on_timeout,
         )

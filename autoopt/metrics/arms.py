@@ -12,8 +12,8 @@ rollout. Passing only the current stage is allowed; the guarantee then holds per
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,16 @@ from autoopt.errors import MetricsError
 from autoopt.values import ArmSample, Interval, StageObservation, Window
 
 NEEDED = ("timestamp", "service", "version", "latency_ms", "error")
+
+
+def stage_windows(starts: Sequence[datetime], now: datetime) -> dict[int, Window]:
+    """Stage windows from the start time of each step so far (step 0 first) up to ``now``.
+
+    ``starts[k]`` is when step ``k`` began (the ``step_started_at`` it had, e.g. read back from
+    the config's history); the last window ends at ``now``.
+    """
+    ends = [*starts[1:], now]
+    return {k: Window(start, end) for k, (start, end) in enumerate(zip(starts, ends, strict=True))}
 
 
 def arm_sample(rows: pd.DataFrame) -> ArmSample:

@@ -12,7 +12,7 @@ import pytest
 from autoopt.client import record
 from autoopt.decide.judge import Look, Verdict, judge_stage
 from autoopt.errors import MetricsError
-from autoopt.metrics.arms import arm_sample, observation
+from autoopt.metrics.arms import arm_sample, observation, stage_windows
 from autoopt.values import Window
 from tests.judge.test_judge import BALANCED
 
@@ -126,3 +126,13 @@ def test_a_missing_column_is_named() -> None:
     frame = rows(timestamp=[T0], service=["s"], version=["v7"], error=[False])
     with pytest.raises(MetricsError, match="metrics table has no column latency_ms"):
         observation(frame, service="s", stable="v7", canary="v8", stages={0: Window(T0, T0)})
+
+
+def test_stage_windows_run_from_each_start_to_the_next() -> None:
+    starts = [T0, T0 + timedelta(minutes=7), T0 + timedelta(minutes=20)]
+    windows = stage_windows(starts, T0 + timedelta(minutes=25))
+    assert windows == {
+        0: Window(T0, T0 + timedelta(minutes=7)),
+        1: Window(T0 + timedelta(minutes=7), T0 + timedelta(minutes=20)),
+        2: Window(T0 + timedelta(minutes=20), T0 + timedelta(minutes=25)),
+    }

@@ -166,3 +166,25 @@ def test_verdicts_are_frozen() -> None:
     assert isinstance(verdict, StageVerdict)
     with pytest.raises(AttributeError):
         verdict.verdict = Verdict.HOLD  # type: ignore[misc]
+
+
+def test_look_of_canary_uses_its_own_durations_and_step_start() -> None:
+    from datetime import UTC, datetime
+
+    from autoopt.spec.models import Canary
+
+    canary = Canary.model_validate(
+        {
+            "version": "v8",
+            "params": {"model": "gpt-4o-mini"},
+            "steps": [10, 50, 100],
+            "durations": ["3m", "20m"],
+            "step": 1,
+            "step_started_at": "2026-11-25T10:00:00Z",
+        }
+    )
+    now = datetime(2026, 11, 25, 10, 12, tzinfo=UTC)
+    look = Look.of_canary(canary, BALANCED.rollout, now)
+    assert (look.step, look.planned_looks) == (1, 2)
+    assert (look.elapsed, look.hold_time) == (timedelta(minutes=12), timedelta(minutes=20))
+    assert look.max_stage_time == timedelta(hours=1)
