@@ -247,7 +247,9 @@ def judge_stage(observation: StageObservation, spec: StrategySpec, look: Look) -
         return verdict(
             Verdict.ROLLBACK, [_metric_reason(effects.CODES[r.metric], r) for r in regressions]
         )
-    holds = hold_reasons(results, n_stable, n_canary, needed, look)
+    holds = hold_reasons(
+        results, (n_stable, n_canary), needed, look, canary_rate(observation, look)
+    )
     if not holds:
         measured = [r for r in results if r.status is Status.NON_INFERIOR]
         return verdict(Verdict.PROMOTE, [_metric_reason("non_inferior", r) for r in measured])
@@ -255,12 +257,16 @@ def judge_stage(observation: StageObservation, spec: StrategySpec, look: Look) -
 
 
 def hold_reasons(
-    results: list[MetricResult], n_stable: int, n_canary: int, needed: int, look: Look
+    results: list[MetricResult],
+    counts: tuple[int, int],
+    needed: int,
+    look: Look,
+    canary_per_s: float | None = None,
 ) -> list[Reason]:
-    """Why this look cannot promote; empty when it can."""
+    """Why this look cannot promote; empty when it can. ``counts`` is (stable, canary)."""
     reasons = []
-    if min(n_stable, n_canary) < needed:
-        reasons.append(insufficient(n_stable, n_canary, needed))
+    if min(counts) < needed:
+        reasons.append(insufficient(*counts, needed, canary_per_s))
     if look.elapsed < look.hold_time:
         reasons.append(hold_time(look))
     measured = [r for r in results if r.status is not Status.NOT_MEASURED]
@@ -272,12 +278,28 @@ def hold_reasons(
     return reasons
 
 
-def insufficient(n_stable: int, n_canary: int, needed: int) -> Reason:
-    return Reason(
-        "insufficient_data",
-        f"{n_canary} canary and {n_stable} stable requests; each arm needs {needed}",
-        MappingProxyType({"n_canary": n_canary, "n_stable": n_stable, "min_sample": needed}),
-    )
+def insufficient(
+    n_stable: int, n_canary: int, needed: int, canary_per_s: float | None = None
+) -> Reason:
+    """Too few requests; with the canary's current rate, about how long until enough."""
+    values: dict[str, float | int | str] = {
+        "n_canary": n_canary,
+        "n_stable": n_stable,
+        "min_sample": needed,
+    }
+    message = f"{n_canary} canary and {n_stable} stable requests; each arm needs {needed}"
+    if canary_per_s and n_canary < needed <= n_stable:
+        eta = (needed - n_canary) / canary_per_s
+        values["eta_s"] = round(eta)
+        message += f" (about {eta / 60:.0f} more minutes at {canary_per_s * 60:.3g} a minute)"
+    return Reason("insufficient_data", message, MappingProxyType(values))
+
+
+def canary_rate(observation: StageObservation, look: Look) -> float | None:
+    """Canary requests per second in the current stage so far."""
+    seconds = look.elapsed.total_seconds()
+    count = sum(i.canary.n for i in observation.intervals if i.stage == look.step)
+    return count / seconds if seconds > 0 and count > 0 else None
 
 
 def hold_time(look: Look) -> Reason:

@@ -103,6 +103,9 @@ def test_too_few_requests_hold_with_insufficient_data() -> None:
     assert verdict.codes[0] == "insufficient_data"
     assert verdict.reasons[0].values["n_canary"] == 60
     assert verdict.reasons[0].values["min_sample"] == verdict.min_sample >= 100
+    # 60 canary requests in 6 minutes: 10 a minute, so (min_sample − 60) / 10 minutes to go
+    assert verdict.reasons[0].values["eta_s"] == round((verdict.min_sample - 60) * 6)
+    assert "more minutes at 10 a minute" in verdict.reasons[0].message
     # a big regression on fewer than judge.min_sample requests is not acted on either
     tiny = judge_stage(same(n_canary=60, error_rate=0.5), BALANCED, PAST_HOLD)
     assert tiny.verdict is Verdict.HOLD

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 from autoopt.decide.sequential import (
@@ -96,3 +98,22 @@ def test_error_rates_hold_for_any_looks(count: int) -> None:
         assert missed >= 0.7 * 0.20
     decided = (healthy[:, -1] >= rollback_at[-1]) | (healthy[:, -1] <= promote_at[-1])
     assert decided.all()  # past I_max every look decides
+
+
+@given(
+    alpha=st.floats(0.001, 0.3),
+    beta=st.floats(0.01, 0.4),
+    margin=st.floats(1e-3, 5.0),
+    a=st.floats(1e-3, 1e7),
+    b=st.floats(1e-3, 1e7),
+)
+def test_boundaries_tighten_monotonically_and_never_cross(
+    alpha: float, beta: float, margin: float, a: float, b: float
+) -> None:
+    plan = design(alpha, beta, margin)
+    low, high = sorted((a, b))
+    assert plan.rollback_at(high) <= plan.rollback_at(low)
+    assert plan.promote_at(high) >= plan.promote_at(low)
+    assert plan.promote_at(low) <= plan.rollback_at(low) * (1 + 1e-12)
+    assert 0 < plan.meeting_point < margin
+    assert plan.rollback_at(low) >= plan.meeting_point * (1 - 1e-12)
