@@ -84,6 +84,7 @@ class Client:
         self.check_every = check_every
         self.last_error: AutooptError | None = None
         self._lock = threading.Lock()
+        self._failed: tuple[int, int, int] | None = None  # the file version that did not load
         self._state = self._load()
         self._checked = time.monotonic()
 
@@ -123,14 +124,18 @@ class Client:
         now = time.monotonic()
         if now - self._checked < self.check_every:
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return  # another thread is checking; serve the current config meanwhile
+        try:
             self._checked = now
-            try:
-                if self._stamp() != self._state.stamp:
-                    self._state = self._load()
-                    self.last_error = None
-            except AutooptError as exc:  # keep serving the last good config
-                self.last_error = exc
+            stamp = self._stamp()
+            if stamp not in (self._state.stamp, self._failed):
+                self._state = self._load()
+                self.last_error = self._failed = None
+        except AutooptError as exc:  # keep serving the last good config
+            self.last_error, self._failed = exc, stamp
+        finally:
+            self._lock.release()
 
     def choose(self, key: str | int | bytes) -> Variant:
         """The variant for this request key: canary for ``weight``% of keys, sticky."""
@@ -138,7 +143,7 @@ class Client:
         state = self._state
         if state.canary is None:
             return state.stable
-        text = key.decode() if isinstance(key, bytes) else str(key)
+        text = key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else str(key)
         return state.canary if bucket(state.salt, text) < state.weight else state.stable
 
 

@@ -1,6 +1,6 @@
 """Benchmark: the sequential judge against the two baselines on the same simulated traffic.
 
-    python tests/benchmarks/bench_judge.py [--runs 1000] [--rate 10] [--workers 2]
+    python tests/benchmarks/bench_judge.py [--runs 1000] [--rate 10] [--poll 60] [--workers 2]
 
 For each case (a healthy canary, and a regression of exactly the trigger size on one metric)
 it runs ``--runs`` seeded rollouts through the balanced strategy (5/25/50/100%, 5m/10m/15m,
@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -41,15 +42,15 @@ CASES = {
 }
 
 
-def work(job: tuple[str, str, float, int, int, int]) -> list[Outcome]:
-    judge_name, case, rate, seed, first, count = job
+def work(job: tuple[str, str, float, int, int, int, float]) -> list[Outcome]:
+    judge_name, case, rate, seed, first, count, poll = job
     spec = presets()["balanced"].spec
     traffic = Traffic(rate=rate, **CASES[case])  # type: ignore[arg-type]
     case_id = list(CASES).index(case)
     out = []
     for i in range(first, first + count):
         rng = np.random.default_rng([seed, case_id, i])
-        out.append(rollout(JUDGES[judge_name], spec, traffic, rng))
+        out.append(rollout(JUDGES[judge_name], spec, traffic, rng, timedelta(seconds=poll)))
     return out
 
 
@@ -64,20 +65,33 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="requests per second")
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--poll", type=float, default=60.0, help="seconds between looks")
+    parser.add_argument("--cases", nargs="*", choices=list(CASES), default=list(CASES))
     args = parser.parse_args()
     chunk = max(1, args.runs // (4 * args.workers))
     results: dict[tuple[str, str], list[Outcome]] = {}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         for judge in JUDGES:
-            for case in CASES:
+            for case in args.cases:
                 jobs = [
-                    (judge, case, args.rate, args.seed, first, min(chunk, args.runs - first))
+                    (
+                        judge,
+                        case,
+                        args.rate,
+                        args.seed,
+                        first,
+                        min(chunk, args.runs - first),
+                        args.poll,
+                    )
                     for first in range(0, args.runs, chunk)
                 ]
                 results[judge, case] = [o for part in pool.map(work, jobs) for o in part]
     elapsed = time.perf_counter() - started
-    print(f"{args.runs} rollouts per judge and case, {args.rate:g} requests/s, balanced strategy")
+    print(
+        f"{args.runs} rollouts per judge and case, {args.rate:g} requests/s, a look every "
+        f"{args.poll:g}s, balanced strategy"
+    )
     print("(α = 0.05: false rollbacks should be ≤ 5%; β = 0.20: detection should be ≥ 80%)\n")
     header = f"{'judge':<12} {'case':<13} {'rolled back':>15} {'timeout':>8} {'promoted':>9}"
     print(header + f" {'minutes':>8} {'canary n':>9}")

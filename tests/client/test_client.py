@@ -85,6 +85,8 @@ def test_variants_carry_version_and_params(tmp_path: Path) -> None:
     assert dict(stable.params) == {"model": "gpt-4o", "temperature": 0.7, "max_tokens": 1024}
     assert dict(canary.params) == {"model": "gpt-4o-mini", "temperature": 0.5}
     assert client.service == "chat-service"
+    assert all(client.choose(k.encode()) == client.choose(k) for k in KEYS[:200])
+    assert client.choose(12345) == client.choose("12345")
     with pytest.raises(TypeError):
         stable.params["model"] = "x"  # type: ignore[index]
 
