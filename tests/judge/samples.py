@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import numpy as np
 from scipy.stats import lognorm
 
+from autoopt.decide.judge import Look
+from autoopt.spec import presets
+from autoopt.spec.models import StrategySpec
 from autoopt.values import ArmSample, Interval, StageObservation
+
+BALANCED = presets()["balanced"].spec
+PAST_HOLD = Look.of(BALANCED.rollout, 0, timedelta(minutes=6))
+EARLY = Look.of(BALANCED.rollout, 0, timedelta(minutes=2))
+
+
+def spec_with(**sections: dict[str, Any]) -> StrategySpec:
+    data = BALANCED.model_dump(mode="json")
+    for name, values in sections.items():
+        data[name].update(values)
+    return StrategySpec.model_validate(data)
 
 
 def arm(

@@ -14,7 +14,7 @@ from autoopt.decide.judge import Look, Verdict, judge_stage
 from autoopt.errors import MetricsError
 from autoopt.metrics.arms import arm_sample, observation, stage_windows
 from autoopt.values import Window
-from tests.judge.test_judge import BALANCED
+from tests.judge.samples import BALANCED
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

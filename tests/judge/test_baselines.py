@@ -8,8 +8,7 @@ import pytest
 
 from autoopt.decide.baselines import judge_mannwhitney, judge_threshold
 from autoopt.decide.judge import Look, Verdict
-from tests.judge.samples import arm, observe
-from tests.judge.test_judge import BALANCED, EARLY, PAST_HOLD, spec_with
+from tests.judge.samples import BALANCED, EARLY, PAST_HOLD, arm, observe, spec_with
 
 
 def test_threshold_counts_failed_intervals_of_the_current_stage() -> None:

@@ -17,21 +17,8 @@ from autoopt.decide.judge import (
     judge_stage,
     minimum_sample,
 )
-from autoopt.spec import presets
-from autoopt.spec.models import StrategySpec
 from autoopt.values import StageObservation
-from tests.judge.samples import arm, observe
-
-BALANCED = presets()["balanced"].spec
-PAST_HOLD = Look.of(BALANCED.rollout, 0, timedelta(minutes=6))
-EARLY = Look.of(BALANCED.rollout, 0, timedelta(minutes=2))
-
-
-def spec_with(**sections: dict[str, Any]) -> StrategySpec:
-    data = BALANCED.model_dump(mode="json")
-    for name, values in sections.items():
-        data[name].update(values)
-    return StrategySpec.model_validate(data)
+from tests.judge.samples import BALANCED, EARLY, PAST_HOLD, arm, observe, spec_with
 
 
 def same(n_stable: int = 40_000, n_canary: int = 4_000, **canary: Any) -> StageObservation:

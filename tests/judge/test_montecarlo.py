@@ -14,7 +14,7 @@ import pytest
 
 from autoopt.decide.baselines import judge_mannwhitney, judge_threshold
 from autoopt.decide.judge import judge_stage
-from tests.judge.test_judge import BALANCED
+from tests.judge.samples import BALANCED
 from tests.judge.traffic import Judge, Outcome, Traffic, rollout
 
 RUNS = 150
