@@ -2,7 +2,8 @@
 
     python tests/benchmarks/bench_judge.py [--runs 1000] [--rate 10] [--poll 60] [--workers 2]
 
-For each case (a healthy canary, and a regression of exactly the trigger size on one metric)
+For each case (a healthy canary; a healthy canary while both arms slow down, latency doubling
+per hour; and a regression of exactly the trigger size on one metric)
 it runs ``--runs`` seeded rollouts through the balanced strategy (5/25/50/100%, 5m/10m/15m,
 max stage time 1h, α = 0.05, β = 0.20), polling the judge every minute with all data since the
 rollout started. Run ``i`` of a case uses seed ``(seed, case, i)`` for every judge, so the
@@ -36,6 +37,7 @@ from tests.judge.traffic import Outcome, Traffic, rollout
 JUDGES = {"sequential": judge_stage, "threshold": judge_threshold, "mannwhitney": judge_mannwhitney}
 CASES = {
     "healthy": {},
+    "healthy, trend": {"latency_trend": 1.0},
     "error +5 pts": {"error_delta": 0.05},
     "p95 +20%": {"latency_factor": 1.2},
     "quality -10%": {"quality_factor": 0.9},
@@ -93,7 +95,7 @@ def main() -> None:
         f"{args.poll:g}s, balanced strategy"
     )
     print("(α = 0.05: false rollbacks should be ≤ 5%; β = 0.20: detection should be ≥ 80%)\n")
-    header = f"{'judge':<12} {'case':<13} {'rolled back':>15} {'timeout':>8} {'promoted':>9}"
+    header = f"{'judge':<12} {'case':<15} {'rolled back':>15} {'timeout':>8} {'promoted':>9}"
     print(header + f" {'minutes':>8} {'canary n':>9}")
     for (judge, case), outcomes in results.items():
         n = len(outcomes)
@@ -103,7 +105,7 @@ def main() -> None:
         minutes = statistics.fmean(o.seconds for o in outcomes) / 60
         canary = statistics.fmean(o.canary_requests for o in outcomes)
         print(
-            f"{judge:<12} {case:<13} {ci(back, n):>15} {timeout:8.1%} {promoted:9.1%}"
+            f"{judge:<12} {case:<15} {ci(back, n):>15} {timeout:8.1%} {promoted:9.1%}"
             f" {minutes:8.1f} {canary:9.0f}"
         )
     print(f"\nwall time {elapsed:.0f}s with {args.workers} workers")

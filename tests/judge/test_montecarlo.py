@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from autoopt.decide.baselines import judge_mannwhitney, judge_threshold
-from autoopt.decide.judge import judge_stage
+from autoopt.decide.judge import Look, StageVerdict, judge_stage
+from autoopt.spec.models import StrategySpec
+from autoopt.values import Interval, StageObservation
 from tests.judge.samples import BALANCED
 from tests.judge.traffic import Judge, Outcome, Traffic, rollout
 
@@ -66,3 +68,18 @@ def test_both_baselines_roll_back_more_healthy_canaries(healthy: list[Outcome]) 
     for judge in (judge_threshold, judge_mannwhitney):
         theirs = rate(run(judge, HEALTHY, seed=1), "rollback")
         assert theirs > ours + 0.05, judge.__name__
+
+
+def test_a_slowdown_of_both_arms_over_time_is_not_a_regression() -> None:
+    """Latency of both arms doubles per hour while the canary share grows stage by stage.
+    Stratified by stage the canary is rolled back no more often than a healthy one; the same
+    judge on the same data with the stages pooled (every interval relabelled stage 0) sees
+    the canary — observed mostly late — as slower and rolls most of them back."""
+    trend = Traffic(rate=10.0, latency_trend=1.0)
+
+    def pooled(observation: StageObservation, spec: StrategySpec, look: Look) -> StageVerdict:
+        flat = tuple(Interval(0, i.stable, i.canary) for i in observation.intervals)
+        return judge_stage(StageObservation(flat), spec, look)
+
+    assert rate(run(judge_stage, trend, seed=3, runs=60), "rollback") <= ALPHA + margin(ALPHA, 60)
+    assert rate(run(pooled, trend, seed=3, runs=60), "rollback") > 0.5

@@ -35,6 +35,7 @@ class Traffic:
     latency_factor: float = 1.0
     quality_factor: float = 1.0
     cost_factor: float = 1.0
+    latency_trend: float = 0.0  # both arms slow down by this factor per hour (a daily cycle)
 
     def healthy(self) -> Traffic:
         return replace(
@@ -42,11 +43,14 @@ class Traffic:
         )
 
 
-def arm(rng: np.random.Generator, n: int, t: Traffic, canary: bool) -> ArmSample:
+def arm(
+    rng: np.random.Generator, n: int, t: Traffic, canary: bool, hours: float = 0.0
+) -> ArmSample:
     p = t.error + (t.error_delta if canary else 0.0)
     failed = rng.random(n) < p
     ok = int(n - failed.sum())
-    lat = t.latency_median_ms * np.exp(t.latency_sigma * rng.standard_normal(ok))
+    median = t.latency_median_ms * (1 + t.latency_trend) ** hours
+    lat = median * np.exp(t.latency_sigma * rng.standard_normal(ok))
     quality = 100.0 * rng.beta(t.quality_a, t.quality_b, ok)
     cost = rng.gamma(t.cost_shape, t.cost_mean / t.cost_shape, n)
     if canary:
@@ -90,8 +94,8 @@ def rollout(
         while True:
             n = int(rng.poisson(traffic.rate * poll.total_seconds()))
             n_canary = int(rng.binomial(n, weight / 100))
-            canary = arm(rng, n_canary, traffic, canary=True)
-            stable = arm(rng, n - n_canary, traffic, canary=False)
+            canary = arm(rng, n_canary, traffic, canary=True, hours=clock / 3600)
+            stable = arm(rng, n - n_canary, traffic, canary=False, hours=clock / 3600)
             intervals.append(Interval(step, stable, canary))
             canary_n += n_canary
             elapsed += poll
