@@ -122,6 +122,10 @@ class GitRepo:
             return None
         return str(out).strip() or None
 
+    def tree(self, rev: str) -> str:
+        """The tree sha of commit ``rev``."""
+        return self._run("rev-parse", f"{rev}^{{tree}}").strip()
+
     def branch_sha(self, branch: str) -> str | None:
         return self.rev(f"refs/heads/{branch}")
 
