@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "Rollout state of every service and the open local proposals."),
     "merge": ("merge", "Merge (or close) a pull request of the local forge."),
     "history": ("history", "The audit log of a service, read back from commit trailers."),
+    "test": ("test", "Run the tests: cases of policies through the decision engine."),
 }
 
 

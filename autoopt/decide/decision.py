@@ -49,6 +49,13 @@ class Assessment:
     pareto_rank: int  # 0 = first front among feasible candidates; -1 when infeasible
     predicted: bool = False  # True when scored by the performance model, not measured
     needs_evaluation: tuple[str, ...] = ()  # metrics with no evidence (e.g. quality)
+    improvement: Estimate | None = None  # weighted relative improvement, with its uncertainty
+    risk: float = 0.0  # P(some hard constraint is broken), from the estimates' uncertainty
+
+    @property
+    def eligible(self) -> bool:
+        """Feasible and scored on every objective: may be ranked, picked and proposed."""
+        return self.feasible and not self.needs_evaluation
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class Proposal:
     triggers: Mapping[str, float]  # error_rate_increase, latency_p95_increase, ...
     rationale: tuple[str, ...]
     alternatives: tuple[Alternative, ...] = ()
+    requires_approval: bool = False  # a require_approval rule fired, or the risk is high
 
 
 @dataclass(frozen=True)
