@@ -96,7 +96,9 @@ def _now(text: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UserError(f"--now {text!r}: expected an ISO time such as 2026-11-25T00:00:00Z") from None
+        raise UserError(
+            f"--now {text!r}: expected an ISO time such as 2026-11-25T00:00:00Z"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -64,7 +64,8 @@ def _connect() -> duckdb.DuckDBPyConnection:
 
 
 def _where(service: str | None, window: Window | None) -> tuple[str, list[object]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if service is not None:
         clauses.append("service = ?")
         params.append(service)

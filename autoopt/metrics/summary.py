@@ -67,7 +67,9 @@ def resolve_window(
         first = frame["timestamp"].min().to_pydatetime() if has_rows else None  # type: ignore[index]
         start = first if first is not None and first < end else end - timedelta(hours=24)
     if start >= end:
-        raise UserError(f"empty window: --since {start.isoformat()} is not before {end.isoformat()}")
+        raise UserError(
+            f"empty window: --since {start.isoformat()} is not before {end.isoformat()}"
+        )
     return Window(start, end)
 
 
@@ -83,7 +85,8 @@ def observed_days(frame: pd.DataFrame, window: Window) -> float:
         return window.seconds / _DAY
     first = max(frame["timestamp"].min().to_pydatetime(), window.start)
     last = min(frame["timestamp"].max().to_pydatetime(), window.end)
-    return max((last - first).total_seconds(), 60.0) / _DAY
+    seconds: float = max((last - first).total_seconds(), 60.0)
+    return seconds / _DAY
 
 
 def summarise(
@@ -122,7 +125,9 @@ def summarise(
     return out
 
 
-def measure(group: pd.DataFrame, requests_per_day: float) -> tuple[dict[str, Estimate], tuple[str, ...]]:
+def measure(
+    group: pd.DataFrame, requests_per_day: float
+) -> tuple[dict[str, Estimate], tuple[str, ...]]:
     """The metrics of one candidate's rows; unmeasurable ones are left out, with a note."""
     notes: list[str] = []
     errors = group["error"].to_numpy(dtype=bool)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
+import numpy as np  # noqa: TID253 (a standalone script, not part of the CLI)
 
 SEED = 20261124
 START = np.datetime64("2026-11-23T00:00:00", "ms")
@@ -63,8 +63,9 @@ def rows(rng: np.random.Generator) -> list[list[object]]:
             continue
         latency = ttft + 40.0 + per_token * tokens_out * rng.lognormal(0.0, 0.15)
         quality = round(float(np.clip(rng.normal(q_mean, q_sd), 0, 100)), 1)
+        scored = quality if rng.random() < 0.2 else ""
         out.append([ts, "chat-service", version, model, round(latency, 1), round(ttft, 1),
-                    tokens_in, tokens_out, "false", "", quality if rng.random() < 0.2 else ""])  # fmt: skip
+                    tokens_in, tokens_out, "false", "", scored])  # fmt: skip
     return out
 
 
