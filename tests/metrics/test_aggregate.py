@@ -9,7 +9,6 @@ import pytest
 from autoopt.errors import UserError
 from autoopt.metrics.aggregate import timeseries
 from autoopt.metrics.stats import wilson
-
 from tests.metrics.helpers import frame
 
 
@@ -71,5 +70,5 @@ def test_parquet_push_down_validates_and_filters(tmp_path: Path) -> None:
 
 
 def test_unknown_bucket_is_a_user_error() -> None:
-    with pytest.raises(UserError, match="^--by '2m': expected one of 1m, 5m, 15m, 1h, 1d$"):
+    with pytest.raises(UserError, match=r"^--by '2m': expected one of 1m, 5m, 15m, 1h, 1d$"):
         timeseries(data(), "2m")

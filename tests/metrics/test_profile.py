@@ -6,7 +6,6 @@ import pytest
 
 from autoopt.metrics import profile_models
 from autoopt.values import QUANTILE_GRID
-
 from tests.metrics.helpers import frame
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import autoopt.metrics as metrics
+from autoopt import metrics
 
 
 def test_exported_members_are_pinned() -> None:

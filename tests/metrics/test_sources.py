@@ -12,7 +12,6 @@ from autoopt.errors import MetricsError, UserError
 from autoopt.metrics import read_metrics, source_from_settings
 from autoopt.metrics.sources import FilesMetrics, OtelMetrics
 from autoopt.spec.models import FilesSource, PriceOverride, SettingsSpec
-
 from tests.metrics.helpers import frame
 
 HEADER = "timestamp,service,version,model,latency_ms,tokens_in,tokens_out,error\n"
@@ -35,8 +34,10 @@ def test_gzipped_csv_jsonl_and_parquet_in_a_directory_are_all_read(tmp_path: Pat
     (folder / "nested").mkdir(parents=True)
     with gzip.open(folder / "a.csv.gz", "wt", encoding="utf-8") as handle:
         handle.write(HEADER + GOOD)
-    record = {"timestamp": "2026-11-24T11:00:00Z", "service": "chat", "version": "v2",
-              "model": "gpt-4o", "latency_ms": 10, "tokens_in": 1, "tokens_out": 2, "error": 0}  # fmt: skip
+    record = {
+        **{"timestamp": "2026-11-24T11:00:00Z", "service": "chat", "version": "v2"},
+        **{"model": "gpt-4o", "latency_ms": 10, "tokens_in": 1, "tokens_out": 2, "error": 0},
+    }
     (folder / "b.jsonl").write_text(json.dumps(record) + "\n{not json\n\n", encoding="utf-8")
     frame(5, version="v3").to_parquet(folder / "nested" / "c.parquet")
     (folder / "README.md").write_text("not metrics", encoding="utf-8")

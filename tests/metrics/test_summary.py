@@ -10,7 +10,6 @@ from autoopt.errors import UserError
 from autoopt.metrics import summarise
 from autoopt.metrics.summary import parse_moment, resolve_window
 from autoopt.values import METRICS, Window
-
 from tests.metrics.helpers import frame
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -73,5 +72,5 @@ def test_window_options() -> None:
     window = resolve_window(None, None, NOW, data)
     assert window.start == datetime(2026, 11, 20, tzinfo=UTC)
     assert window.end == data["timestamp"].max().to_pydatetime() + timedelta(microseconds=1)
-    with pytest.raises(UserError, match="^empty window: --since"):
+    with pytest.raises(UserError, match=r"^empty window: --since"):
         resolve_window("2026-11-26T00:00:00Z", "1h", NOW)

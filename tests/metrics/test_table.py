@@ -53,7 +53,7 @@ def test_bad_rows_are_rejected_and_counted_by_reason() -> None:
             "2026-11-24T10:00:03Z",
             "2026-11-24T10:00:04Z",
             "2026-11-24T10:00:05Z",
-        ],  # fmt: skip
+        ],
         latency_ms=["120", "1", "1", "-3", "abc", "5", "5", "5", "5"],
         tokens_in=[1, 1, 1, 1, 1, -1, 1, 1, 1],
         error=["false", "true", "0", "1", "no", "no", "maybe", "1", "0"],
