@@ -15,6 +15,7 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: command name → (module under autoopt.cli, one-line help). Modules load only when run,
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
     "validate": ("validate", "Check autoopt.yaml, policies and configs; every error located."),
     "propose": ("propose", "Propose the best qualifying config as a pull request."),
     "status": ("status", "Rollout state of every service and the open local proposals."),
