@@ -44,9 +44,11 @@ def describe_params(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     return ", ".join(changes) or "no parameter change"
 
 
-def summary_line(proposal: Proposal) -> str:
+def summary_line(proposal: Proposal, metrics: Sequence[str] = ()) -> str:
+    """One sentence: the version, the effect on ``metrics`` (default: all predicted)."""
+    names = [m for m in metrics if m in proposal.predicted] or list(proposal.predicted)
     effects = ", ".join(
-        f"{name} {render.percent(p.delta)}" for name, p in proposal.predicted.items()
+        f"{name} {render.percent(proposal.predicted[name].delta)}" for name in names
     )
     return (
         f"Proposes `{proposal.target.version}` instead of `{proposal.current.version}`: "
@@ -171,7 +173,7 @@ def render_body(
     weights = policy.spec.normalised_weights()
     evidence = _evidence(decision, target)
     context = {
-        "summary": summary_line(proposal),
+        "summary": summary_line(proposal, [o.metric for o in policy.spec.objectives]),
         "service": plan.service,
         "policy": plan.policy,
         "config_path": plan.config_path,

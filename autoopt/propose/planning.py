@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,14 @@ def plan(
             "new_text": new_text,
             "branch": branch,
             "diff": unified_diff(base.config_path, config.text, new_text),
-            "commit_message": commit_message(base, decision, proposal, stable, params),
+            "commit_message": commit_message(
+                base,
+                decision,
+                proposal,
+                stable,
+                params,
+                [o.metric for o in document.spec.objectives],
+            ),
             "request": request,
             "fingerprint": fingerprint(decision, proposal),
         }
@@ -127,6 +134,7 @@ def commit_message(
     proposal: Proposal,
     stable: Mapping[str, Any],
     params: Mapping[str, Any],
+    objectives: Sequence[str] = (),
 ) -> str:
     pairs = trailers.proposal_trailers(
         service=base.service,
@@ -134,8 +142,8 @@ def commit_message(
         decision=decision.kind.value,
         version=proposal.target.version,
         from_version=decision.current.version,
-        reasons=[r.code for r in decision.reasons],
+        reasons=list(dict.fromkeys(r.code for r in decision.reasons)),
     )
     subject = f"autoopt: propose {proposal.target.version} for {base.service}"
-    body = f"{summary_line(proposal)}\n\n{describe_params(stable, params)}"
+    body = f"{summary_line(proposal, objectives)}\n\n{describe_params(stable, params)}"
     return trailers.format_message(subject, body, pairs)
