@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from autoopt.cli.options import format_option, metrics_option, repo_option
-from autoopt.errors import UserError
+from autoopt.errors import GitOpsError, UserError
 
 if TYPE_CHECKING:
     from autoopt.propose import ProposalPlan, ProposalResult
@@ -94,6 +94,11 @@ def _apply(
     assert isinstance(settings, Settings)
     git = GitRepo(repo)
     forge = make_forge(settings, git, env=os.environ, now=now, override=forge_type)
+    remote = settings.spec.defaults.remote
+    if (forge_type or settings.spec.forge.type) == "github" and not git.has_remote(remote):
+        raise GitOpsError(
+            f"forge github needs the branch pushed, but there is no remote {remote!r}"
+        )
     return propose.apply(plan, git, forge)
 
 
