@@ -24,7 +24,7 @@ from autoopt.errors import GitOpsError, StaleHead
 
 _RECORD = "\x1e"
 _FIELD = "\x00"
-_REJECTED = ("stale info", "fetch first", "non-fast-forward", "rejected")
+_REJECTED = ("stale info", "fetch first", "non-fast-forward", "[rejected]")
 _LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%aI%x00%cI%x00%B%x1e"
 
 

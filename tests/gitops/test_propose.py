@@ -218,3 +218,16 @@ def test_one_open_pr_per_service(local_repo: Path) -> None:
     assert len(forge.list_prs()) == 1
     assert "prefers" in forge.comments(first.pr.number)[0]
     assert GitRepo(local_repo).branch_sha(other.branch or "") is None
+
+
+def test_a_refused_push_leaves_nothing_half_done(remote: Remote) -> None:
+    hook = remote.origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    proposal = _plan(remote.clone)
+    with pytest.raises(GitOpsError, match=r"git push to origin failed: .*refused by policy"):
+        _apply(remote.clone, proposal)
+    assert git(remote.origin, "branch", "--list", "autoopt/*") == ""
+    repo = GitRepo(remote.clone)
+    assert repo.branch_sha(proposal.branch or "") is None
+    assert not (repo.git_dir / "autoopt").exists()
