@@ -145,3 +145,24 @@ def test_registry(local_repo: Path) -> None:
     assert isinstance(make_forge(github, repo, env={}, override="local"), LocalForge)
     with pytest.raises(ForgeError, match="--forge github needs forge"):
         make_forge(local_settings, repo, env={"GITHUB_TOKEN": "x"}, override="github")
+
+
+def test_merge_conflict_is_aborted_cleanly(local_repo: Path) -> None:
+    number = _propose(local_repo)
+    path = local_repo / CONFIG
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("timeout: 30s", "timeout: 60s"), "utf-8"
+    )
+    git(local_repo, "commit", "--quiet", "-am", "Longer timeout")
+    before = git(local_repo, "rev-parse", "HEAD").strip()
+    with pytest.raises(
+        GitOpsError, match=r"cannot merge refs/heads/autoopt/chat-service/.*"
+    ) as caught:
+        local.merge(_forge(local_repo), number, remote="origin")
+    assert str(caught.value).endswith(
+        "conflicts in configs/chat-service.yaml; nothing was changed (re-run the proposal on "
+        "the new base)"
+    )
+    assert git(local_repo, "rev-parse", "HEAD").strip() == before
+    assert git(local_repo, "status", "--porcelain") == ""
+    assert _forge(local_repo).get(number).state == "open"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autoopt.errors import GitOpsError
+from autoopt.errors import GitOpsError, StaleHead
 from autoopt.gitops import trailers
 from autoopt.gitops.local import LocalForge
 from autoopt.gitops.repo import GitRepo
@@ -231,3 +231,23 @@ def test_a_refused_push_leaves_nothing_half_done(remote: Remote) -> None:
     repo = GitRepo(remote.clone)
     assert repo.branch_sha(proposal.branch or "") is None
     assert not (repo.git_dir / "autoopt").exists()
+
+
+def test_race_between_two_clones_is_stale_head(remote: Remote) -> None:
+    first = _apply(remote.clone, _plan(remote.clone))
+    other = remote.another_clone("other")
+    # While `other` pushes, a third party moves the branch: git's pre-push hook runs after
+    # the lease was checked against the advertised head, so only the server's check fails.
+    hook = other / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\nunset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
+        f"git -C '{remote.clone}' push --quiet --force origin "
+        f"main:refs/heads/{first.branch}\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    later = _plan(other, now=decisions.NOW + timedelta(hours=1))
+    with pytest.raises(StaleHead, match="moved since it was read"):
+        _apply(other, later)
+    main = git(remote.origin, "rev-parse", "main").strip()
+    assert git(remote.origin, "rev-parse", f"refs/heads/{first.branch}").strip() == main
