@@ -62,7 +62,8 @@ def resolve_window(
     has_rows = frame is not None and len(frame) > 0
     if end is None:
         last = frame["timestamp"].max().to_pydatetime() if has_rows else None  # type: ignore[index]
-        end = last + timedelta(microseconds=1) if last is not None and last < now else now
+        ends_early = last is not None and last < now and (start is None or start <= last)
+        end = last + timedelta(microseconds=1) if ends_early else now
     if start is None:
         first = frame["timestamp"].min().to_pydatetime() if has_rows else None  # type: ignore[index]
         start = first if first is not None and first < end else end - timedelta(hours=24)
