@@ -156,3 +156,38 @@ def test_a_stable_version_without_metrics_is_one_clear_line(quickstart: Path) ->
     code, _out, err = run("evaluate", "--repo", str(quickstart), "--policy", "chat-cost")
     assert code == 1
     assert err == "error: no metrics for the current version 'v7' (measured: v6)\n"
+
+
+def test_otel_override_with_nothing_eligible(quickstart: Path) -> None:
+    export = Path(__file__).parent / "data" / "otel-export.jsonl"
+    args = ["evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--metrics", f"otel:{export}"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["source"] == f"otel {export}"
+    assert out["rows"]["reasons"] == {"bad_latency": 1, "unparseable": 1}
+    by_version = {c["version"]: c for c in out["candidates"]}
+    # v7 has no quality score (a hard constraint cannot be checked), v6's only call failed
+    assert "quality" not in by_version["v7"]["metrics"]
+    assert by_version["v6"]["metrics"]["error_rate"]["value"] == 1.0
+    assert not by_version["v6"]["feasible"] and not by_version["v7"]["feasible"]
+    assert out["recommended"] is None
+    assert out["notes"] == ["1 non-GenAI span(s) skipped", "v7: no quality scores in the metrics"]
+
+
+def test_an_unpriced_model_is_a_warning_and_no_cost(quickstart: Path, tmp_path: Path) -> None:
+    data = (quickstart / "metrics" / "requests.csv").read_text(encoding="utf-8")
+    (tmp_path / "m.csv").write_text(data.replace(",gpt-4o-mini,", ",in-house-7b,"), "utf-8")
+    args = ["evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--metrics", str(tmp_path / "m.csv")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: no price for model(s) in-house-7b (4554 rows): their cost is unknown; "
+        "add them to spec.prices in autoopt.yaml\n"
+    )
+    out = json.loads(result.stdout)
+    v6 = out["candidates"][0]
+    assert "cost_per_request" not in v6["metrics"] and "daily_cost_usd" not in v6["metrics"]
+    assert out["prices"]["unknown_models"] == {"in-house-7b": 4554}
+    # v6 cannot be scored on cost, so the stable v7 (over budget, a soft limit) stays the pick
+    assert out["recommended"] == "v7"
