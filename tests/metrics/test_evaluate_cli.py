@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from autoopt.cli.main import cli
-from tests.conftest import QUICKSTART, ROOT, git
+from autoopt.cli.main import cli, main
+from tests.conftest import QUICKSTART, git
 
 V6 = """  stable:
     version: v6
@@ -42,15 +39,13 @@ def quickstart(tmp_path: Path, git_identity: Path) -> Path:
     return repo
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "autoopt", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The real entry point, error choke point included, in this process."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
 
 
 def test_json_contract_and_recommendation(quickstart: Path) -> None:
@@ -119,11 +114,20 @@ def test_window_and_time_series(quickstart: Path) -> None:
     assert out["series"][0]["bucket"] == "2026-11-23T12:00:00+00:00"
 
 
-def test_metrics_override_and_one_line_errors(quickstart: Path, tmp_path: Path) -> None:
+def test_metrics_override_and_one_line_errors(
+    quickstart: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "broken.csv"
     broken.write_text("timestamp,service,version\n2026-11-24T00:00:00Z,chat-service,v7\n")
     code, out, err = run(
-        "evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--metrics", str(broken)
+        capsys,
+        "evaluate",
+        "--repo",
+        str(quickstart),
+        "--policy",
+        "chat-cost",
+        "--metrics",
+        str(broken),
     )
     assert (code, out) == (1, "")
     assert err == (
@@ -131,9 +135,10 @@ def test_metrics_override_and_one_line_errors(quickstart: Path, tmp_path: Path) 
         "error (found: timestamp, service, version; map other names with metrics.columns in "
         "autoopt.yaml)\n"
     )
-    code, _out, err = run("evaluate", "--repo", str(quickstart), "--policy", "nope")
+    code, _out, err = run(capsys, "evaluate", "--repo", str(quickstart), "--policy", "nope")
     assert code == 1 and err == "error: nope: no such policy (known: chat-cost)\n"
     code, _out, err = run(
+        capsys,
         "evaluate",
         "--repo",
         str(quickstart),
@@ -149,11 +154,13 @@ def test_metrics_override_and_one_line_errors(quickstart: Path, tmp_path: Path) 
     )
 
 
-def test_a_stable_version_without_metrics_is_one_clear_line(quickstart: Path) -> None:
+def test_a_stable_version_without_metrics_is_one_clear_line(
+    quickstart: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = quickstart / "metrics" / "requests.csv"
     lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
     data.write_text("".join(line for line in lines if ",v7," not in line), encoding="utf-8")
-    code, _out, err = run("evaluate", "--repo", str(quickstart), "--policy", "chat-cost")
+    code, _out, err = run(capsys, "evaluate", "--repo", str(quickstart), "--policy", "chat-cost")
     assert code == 1
     assert err == "error: no metrics for the current version 'v7' (measured: v6)\n"
 
