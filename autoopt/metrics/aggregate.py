@@ -33,6 +33,7 @@ _REASON = """CASE
   WHEN quality < 0 OR quality > 100 THEN 'bad_quality'
 END"""
 
+
 def _query(relation: str, seconds: int, where: str) -> str:
     # The reason is a grouping key rather than a FILTER on every aggregate: rejected rows land
     # in groups of their own (summed into the report), and valid rows pay no per-aggregate test.

@@ -171,7 +171,7 @@ def validate(raw: pd.DataFrame, display: str) -> tuple[pd.DataFrame, RowsReport]
         if extra in raw:
             frame[extra] = _numbers(raw[extra])
     if bad.any():
-        frame = frame.loc[~bad.to_numpy()].reset_index(drop=True)
+        frame = frame.loc[~bad.to_numpy(dtype=bool)].reset_index(drop=True)
     else:
         frame = frame.reset_index(drop=True)
     report.accepted = len(frame)
