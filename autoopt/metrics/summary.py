@@ -57,20 +57,29 @@ def resolve_window(
     no rows); without ``--until`` it ends at ``now`` — or just after the last row, when the
     data ends before ``now`` (recorded data, examples).
     """
-    end = parse_moment(until, now, option="--until") if until else None
+    first, last = _extent(frame)
     start = parse_moment(since, now, option="--since") if since else None
-    has_rows = frame is not None and len(frame) > 0
-    if end is None:
-        last = frame["timestamp"].max().to_pydatetime() if has_rows else None  # type: ignore[index]
-        end = last + timedelta(microseconds=1) if last is not None and last < now else now
+    if until:
+        end = parse_moment(until, now, option="--until")
+    elif last is not None and last < now and (start is None or start <= last):
+        end = last + timedelta(microseconds=1)
+    else:
+        end = now
     if start is None:
-        first = frame["timestamp"].min().to_pydatetime() if has_rows else None  # type: ignore[index]
         start = first if first is not None and first < end else end - timedelta(hours=24)
     if start >= end:
         raise UserError(
             f"empty window: --since {start.isoformat()} is not before {end.isoformat()}"
         )
     return Window(start, end)
+
+
+def _extent(frame: pd.DataFrame | None) -> tuple[datetime | None, datetime | None]:
+    if frame is None or frame.empty:
+        return None, None
+    first: datetime = frame["timestamp"].min().to_pydatetime(warn=False)
+    last: datetime = frame["timestamp"].max().to_pydatetime(warn=False)
+    return first, last
 
 
 def in_window(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -83,8 +92,8 @@ def observed_days(frame: pd.DataFrame, window: Window) -> float:
     """The span of the window the rows cover, in days (at least one minute)."""
     if frame.empty:
         return window.seconds / _DAY
-    first = max(frame["timestamp"].min().to_pydatetime(), window.start)
-    last = min(frame["timestamp"].max().to_pydatetime(), window.end)
+    first = max(frame["timestamp"].min().to_pydatetime(warn=False), window.start)
+    last = min(frame["timestamp"].max().to_pydatetime(warn=False), window.end)
     seconds: float = max((last - first).total_seconds(), 60.0)
     return seconds / _DAY
 
