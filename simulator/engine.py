@@ -51,14 +51,15 @@ class RequestDraws:
 
 @dataclass
 class Results:
-    """Per-request outcome arrays, filled as requests finish."""
+    """Per-request outcomes, filled as requests finish: the table's columns, ready to use."""
 
     params: npt.NDArray[np.int8]  # 0 stable params, 1 canary params
     label: npt.NDArray[np.int8]  # 0 "stable", 1 "canary"
-    end: Floats
     model: npt.NDArray[np.int16]
     status: npt.NDArray[np.int8]
-    first_token: Floats
+    latency_ms: Floats
+    ttft_ms: Floats
+    cost_usd: Floats
     quality: Floats
     tokens_out: Ints
     truncated: npt.NDArray[np.bool_]
@@ -66,20 +67,11 @@ class Results:
 
     @classmethod
     def empty(cls, n: int) -> Results:
-        z = np.zeros
-        nan = np.full(n, np.nan)
+        z, e = np.zeros, np.empty  # written once per request: no need to fill the floats
         return cls(
-            z(n, np.int8),
-            z(n, np.int8),
-            nan.copy(),
-            z(n, np.int16),
-            z(n, np.int8),
-            nan.copy(),
-            nan.copy(),
-            z(n, np.int64),
-            z(n, bool),
-            z(n, bool),
-        )
+            z(n, np.int8), z(n, np.int8), z(n, np.int16), z(n, np.int8),
+            e(n), e(n), e(n), e(n), e(n, np.int64), z(n, bool), z(n, bool),
+        )  # fmt: skip
 
 
 @dataclass
@@ -162,6 +154,10 @@ class DataPlane:
         self.routes = _routes(self.variants, self.model_names)
         self.faults = _faults(scenario, self.model_names)
         self.results = Results.empty(draws.arrival.size)
+        self.prices = (
+            np.array([m.price.input_per_1k / 1000.0 for m in self.specs]),
+            np.array([m.price.output_per_1k / 1000.0 for m in self.specs]),
+        )
         self.pending = _no_attempts()
         self.cursor, self.clock, self.block = 0, 0.0, 60.0
         self.weight, self.promoted = 0.0, False
@@ -273,11 +269,15 @@ class DataPlane:
         self, att: Attempts, model: Ints, out: Outcome, final: npt.NDArray[np.bool_]
     ) -> None:
         req, r = att.req[final], self.results
-        r.end[req] = out.end[final]
-        r.model[req] = model[final]
+        arrival, m = self.draws.arrival[req], model[final]
+        tokens_out = out.tokens_out[final]
+        r.model[req] = m
         r.status[req] = out.status[final]
-        r.first_token[req] = out.first_token[final]
+        r.latency_ms[req] = (out.end[final] - arrival) * 1000.0
+        r.ttft_ms[req] = (out.first_token[final] - arrival) * 1000.0
+        cost = self.draws.tokens_in[req] * self.prices[0][m] + tokens_out * self.prices[1][m]
+        r.cost_usd[req] = np.where(out.status[final] == OK, cost, 0.0)
         r.quality[req] = out.quality[final]
-        r.tokens_out[req] = out.tokens_out[final]
+        r.tokens_out[req] = tokens_out
         r.truncated[req] = out.truncated[final]
         r.done[req] = True

@@ -111,7 +111,8 @@ def _frame_since(plane: DataPlane, since: float, now: float) -> pd.DataFrame:
     hi = int(np.searchsorted(plane.draws.arrival, now, side="left"))
     r = plane.results
     idx = np.arange(lo, hi)
-    idx = idx[r.done[idx] & (r.end[idx] <= now)]
+    finished = plane.draws.arrival[idx] + r.latency_ms[idx] / 1000.0
+    idx = idx[r.done[idx] & (finished <= now)]
     return build_frame(plane, idx)
 
 
