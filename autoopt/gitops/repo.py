@@ -243,7 +243,7 @@ class GitRepo:
     def commit_files(
         self,
         parent: str | None,
-        files: Mapping[str, str],
+        files: Mapping[str, str | None],
         message: str,
         *,
         author: Identity,
@@ -269,6 +269,9 @@ class GitRepo:
             env["GIT_INDEX_FILE"] = index
             self._run("read-tree", *([parent] if parent else ["--empty"]), env=env)
             for relpath, text in sorted(files.items()):
+                if text is None:  # None deletes the file
+                    self._run("update-index", "--force-remove", self._path(relpath), env=env)
+                    continue
                 blob = self._store_blob(text)
                 mode = self._mode(parent, relpath)
                 self._run(

@@ -1,0 +1,301 @@
+"""The reconcile workflow: read the repository → judge every active rollout → plan → apply.
+
+``plan(state, metrics, now=...)`` is pure given its inputs: per service with an active rollout
+(or a watch window) it holds the judge's verdict with its reasons, the new file text and the
+commit message with ``Autoopt-*`` trailers. ``apply(plan, git, forge)`` carries it out: one
+commit per changed service, pushed with the expected old head; when another reconciler moved
+the branch first (:class:`StaleHead`) it re-reads, re-judges and retries, so two runs never
+promote the same stage twice. Holds change nothing; a paused config or the emergency stop
+makes the plan observe and report only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from autoopt.errors import StaleHead
+from autoopt.gitops.forge import Forge, PRRequest
+from autoopt.rollout import messages
+from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
+from autoopt.rollout.observe import Frames, evidence_for, split_by_service
+from autoopt.rollout.ports import RolloutGit
+from autoopt.rollout.stop import EmergencyStop, read_stop
+from autoopt.spec.load import Loaded
+from autoopt.spec.models import LLMConfig, Policy, Strategy
+from autoopt.spec.repository import Repository, load_repository
+from autoopt.values import Reason
+
+Blocked = Literal["paused", "emergency_stop"]
+Via = Literal["commit", "pr"]
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """The documents as read at ``head`` of the base branch, and the emergency stop if set."""
+
+    repository: Repository
+    head: str | None = None
+    stop: EmergencyStop | None = None
+
+
+def read_state(root: Path, head: str | None = None) -> RepoState:
+    return RepoState(load_repository(root), head, read_stop(root))
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    service: str
+    path: str  # the config file, relative to the repository root
+    phase: Phase
+    stable: str
+    canary: str | None  # the version being rolled out (the new stable in the watch phase)
+    step: int | None
+    weight: int | None
+    verdict: str
+    action: Action
+    reasons: tuple[Reason, ...]
+    policy: str | None
+    proposal: str | None
+    new_text: str | None  # what the file becomes; None when nothing changes
+    message: str
+    via: Via | None  # how the change lands; None when nothing changes
+    blocked: Blocked | None = None  # why a change was not planned although judged
+
+
+@dataclass(frozen=True)
+class ReconcilePlan:
+    now: datetime
+    head: str | None
+    stop: EmergencyStop | None
+    services: tuple[ServicePlan, ...]
+    metrics: Frames = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def changes(self) -> tuple[ServicePlan, ...]:
+        return tuple(s for s in self.services if s.via is not None)
+
+
+def plan(state: RepoState, metrics: Any, *, now: datetime) -> ReconcilePlan:
+    """Judge every active rollout and watch window of ``state`` at ``now``."""
+    frames = metrics if isinstance(metrics, dict) else split_by_service(metrics)
+    repo = state.repository
+    services = []
+    for name in sorted(repo.configs):
+        planned = plan_service(repo, repo.configs[name], frames.get(name), state.stop, now=now)
+        if planned is not None:
+            services.append(planned)
+    return ReconcilePlan(now, state.head, state.stop, tuple(services), frames)
+
+
+def policy_for(repo: Repository, config: LLMConfig) -> tuple[Policy | None, Strategy]:
+    """The policy the rollout names (or the one targeting the service) and its strategy."""
+    name = config.spec.canary.policy if config.spec.canary is not None else None
+    loaded = repo.policies.get(name) if name else None
+    if loaded is None:
+        service = config.metadata.name
+        loaded = next(
+            (p for p in repo.policies.values() if p.document.spec.target.service == service),
+            None,
+        )
+    if loaded is None:
+        return None, repo.strategies["balanced"]
+    return loaded.document, repo.strategy_for(loaded.document)
+
+
+def plan_service(
+    repo: Repository,
+    loaded: Loaded[LLMConfig],
+    frame: Any,
+    stop: EmergencyStop | None,
+    *,
+    now: datetime,
+) -> ServicePlan | None:
+    config = loaded.document
+    phase = phase_of(config)
+    if phase is None:
+        return None
+    policy, strategy = policy_for(repo, config)
+    found: Evidence = evidence_for(frame, config, strategy, now=now)
+    moved = transition(loaded.text, config, found, strategy=strategy, policy=policy, now=now)
+    blocked: Blocked | None = (
+        "emergency_stop" if stop is not None else "paused" if config.spec.paused else None
+    )
+    via: Via | None = None
+    if moved.new_text is not None and moved.new_text != loaded.text and blocked is None:
+        pr_mode = policy is not None and policy.spec.promotion == "pr"
+        via = "pr" if pr_mode and moved.action in (Action.ADVANCE, Action.PROMOTE) else "commit"
+    return _service_plan(repo, loaded, phase, policy, moved, via, blocked)
+
+
+def _service_plan(
+    repo: Repository,
+    loaded: Loaded[LLMConfig],
+    phase: Phase,
+    policy: Policy | None,
+    moved: Transition,
+    via: Via | None,
+    blocked: Blocked | None,
+) -> ServicePlan:
+    spec = loaded.document.spec
+    canary = spec.canary
+    version = canary.version if canary is not None else spec.stable.version
+    stable = spec.stable.version if canary is not None else _previous_version(loaded.document)
+    step = canary.step + 1 if canary is not None and moved.action is Action.ADVANCE else None
+    weight = canary.steps[step] if canary is not None and step is not None else None
+    trailers: messages.Trailers = (
+        ("Autoopt-Service", loaded.document.metadata.name),
+        ("Autoopt-Policy", policy.metadata.name if policy is not None else "none"),
+        ("Autoopt-Decision", moved.verdict),
+        ("Autoopt-Action", str(moved.action)),
+        ("Autoopt-Version", version),
+        *((("Autoopt-Step", str(step)), ("Autoopt-Weight", str(weight))) if step else ()),
+        *messages.reason_trailers(moved.reasons),
+    )
+    title = messages.subject(
+        moved.action, loaded.document.metadata.name, version, stable=stable, weight=weight
+    )
+    return ServicePlan(
+        service=loaded.document.metadata.name,
+        path=_relative(repo.root, loaded.path),
+        phase=phase,
+        stable=spec.stable.version,
+        canary=version,
+        step=canary.step if canary is not None else None,
+        weight=canary.weight if canary is not None else None,
+        verdict=moved.verdict,
+        action=moved.action,
+        reasons=moved.reasons,
+        policy=policy.metadata.name if policy is not None else None,
+        proposal=canary.proposal if canary is not None else None,
+        new_text=moved.new_text if via is not None else None,
+        message=messages.format_message(title, messages.reason_lines(moved.reasons), trailers),
+        via=via,
+        blocked=blocked if moved.new_text is not None else None,
+    )
+
+
+def _previous_version(config: LLMConfig) -> str:
+    previous = config.spec.previous
+    return previous.version if previous is not None else config.spec.stable.version
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# --------------------------------------------------------------------------- apply
+
+
+@dataclass(frozen=True)
+class ServiceResult:
+    plan: ServicePlan
+    applied: bool
+    commit: str | None = None
+    pull_request: str | None = None  # URL of the step's pull request (promotion: pr)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    now: datetime
+    stop: EmergencyStop | None
+    services: tuple[ServiceResult, ...]
+    attempts: int  # 1 when the first push went through; more after StaleHead retries
+    head: str | None = None
+
+
+def apply(
+    plan_: ReconcilePlan, git: RolloutGit, forge: Forge, *, attempts: int = MAX_ATTEMPTS
+) -> ReconcileResult:
+    """Carry out ``plan_``; on StaleHead re-read, re-judge and retry (at most ``attempts``)."""
+    current = plan_
+    for attempt in range(1, attempts + 1):
+        try:
+            committed, head = _commit_all(current, git)
+        except StaleHead:
+            state = read_state(git.root, git.sync())
+            current = plan(state, plan_.metrics, now=plan_.now)
+            continue
+        results = [_finish(s, committed.get(s.service), git, forge) for s in current.services]
+        return ReconcileResult(current.now, current.stop, tuple(results), attempt, head)
+    raise StaleHead(
+        f"the base branch kept moving: gave up after {attempts} attempts; run reconcile again"
+    )
+
+
+def _commit_all(plan_: ReconcilePlan, git: RolloutGit) -> tuple[dict[str, str], str | None]:
+    """Commit every direct change on the base branch and push them in one go."""
+    committed: dict[str, str] = {}
+    for service in plan_.changes:
+        if service.via == "commit":
+            committed[service.service] = git.commit(
+                {service.path: service.new_text}, service.message
+            )
+    if committed:
+        git.push(expected=plan_.head)
+    head = next(reversed(committed.values()), plan_.head) if committed else plan_.head
+    return committed, head
+
+
+def _finish(
+    service: ServicePlan, commit: str | None, git: RolloutGit, forge: Forge
+) -> ServiceResult:
+    if service.via == "pr":
+        return _open_step_pr(service, git, forge)
+    if commit is None:
+        return ServiceResult(service, applied=False)
+    notes: tuple[str, ...] = ()
+    if service.verdict == "rollback" and service.proposal:
+        notes = _comment_rollback(service, commit, forge)
+    return ServiceResult(service, applied=True, commit=commit, notes=notes)
+
+
+def _open_step_pr(service: ServicePlan, git: RolloutGit, forge: Forge) -> ServiceResult:
+    suffix = "promote" if service.action is Action.PROMOTE else f"step-{(service.step or 0) + 1}"
+    branch = f"autoopt/{service.service}/{service.canary}/{suffix}"
+    existing = forge.find_pr(branch)
+    if existing is not None:
+        note = f"pull request #{existing.number} for this step is waiting for review"
+        return ServiceResult(service, True, existing.head_sha or None, existing.url, (note,))
+    sha = git.push_branch(branch, {service.path: service.new_text}, service.message)
+    title, _, body = service.message.partition("\n")
+    pr, _created = forge.upsert_pr(
+        PRRequest(title=title, body=body.strip(), head=branch, base="", labels=("autoopt",))
+    )
+    return ServiceResult(service, applied=True, commit=sha, pull_request=pr.url)
+
+
+def pr_number(reference: str) -> int | None:
+    """The pull-request number in a forge reference: ``#12``, ``12`` or ``…/pull/12``."""
+    digits = ""
+    for char in reversed(reference.strip()):
+        if not char.isdigit():
+            break
+        digits = char + digits
+    return int(digits) if digits else None
+
+
+def _comment_rollback(service: ServicePlan, commit: str, forge: Forge) -> tuple[str, ...]:
+    number = pr_number(service.proposal or "")
+    if number is None:
+        return (f"cannot comment: {service.proposal!r} is not a pull-request reference",)
+    lines = [
+        f"**autoopt rolled back `{service.service}` {service.canary}** in {commit[:12]}; "
+        f"{service.stable} stays stable.",
+        "",
+        *messages.reason_lines(service.reasons),
+    ]
+    forge.comment(number, "\n".join(lines), marker=f"autoopt-rollback-{service.service}")
+    return (f"commented on pull request #{number}",)
+
+
+def replanned(plan_: ReconcilePlan, **changes: Mapping[str, Any]) -> ReconcilePlan:
+    return replace(plan_, **changes)  # type: ignore[arg-type]
