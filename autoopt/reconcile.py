@@ -11,8 +11,7 @@ makes the plan observe and report only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +72,7 @@ class ReconcilePlan:
     head: str | None
     stop: EmergencyStop | None
     services: tuple[ServicePlan, ...]
+    base: str = "main"  # the base branch rollouts commit to
     metrics: Frames = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -89,7 +89,8 @@ def plan(state: RepoState, metrics: Any, *, now: datetime) -> ReconcilePlan:
         planned = plan_service(repo, repo.configs[name], frames.get(name), state.stop, now=now)
         if planned is not None:
             services.append(planned)
-    return ReconcilePlan(now, state.head, state.stop, tuple(services), frames)
+    base = repo.settings.spec.defaults.base_branch
+    return ReconcilePlan(now, state.head, state.stop, tuple(services), base, frames)
 
 
 def policy_for(repo: Repository, config: LLMConfig) -> tuple[Policy | None, Strategy]:
@@ -212,6 +213,12 @@ class ReconcileResult:
     head: str | None = None
 
 
+def preview(plan_: ReconcilePlan) -> ReconcileResult:
+    """The result of a dry run: the plan, nothing applied."""
+    services = tuple(ServiceResult(s, applied=False) for s in plan_.services)
+    return ReconcileResult(plan_.now, plan_.stop, services, attempts=0, head=plan_.head)
+
+
 def apply(
     plan_: ReconcilePlan, git: RolloutGit, forge: Forge, *, attempts: int = MAX_ATTEMPTS
 ) -> ReconcileResult:
@@ -224,7 +231,9 @@ def apply(
             state = read_state(git.root, git.sync())
             current = plan(state, plan_.metrics, now=plan_.now)
             continue
-        results = [_finish(s, committed.get(s.service), git, forge) for s in current.services]
+        results = [
+            _finish(s, committed.get(s.service), current.base, git, forge) for s in current.services
+        ]
         return ReconcileResult(current.now, current.stop, tuple(results), attempt, head)
     raise StaleHead(
         f"the base branch kept moving: gave up after {attempts} attempts; run reconcile again"
@@ -246,10 +255,10 @@ def _commit_all(plan_: ReconcilePlan, git: RolloutGit) -> tuple[dict[str, str], 
 
 
 def _finish(
-    service: ServicePlan, commit: str | None, git: RolloutGit, forge: Forge
+    service: ServicePlan, commit: str | None, base: str, git: RolloutGit, forge: Forge
 ) -> ServiceResult:
     if service.via == "pr":
-        return _open_step_pr(service, git, forge)
+        return _open_step_pr(service, base, git, forge)
     if commit is None:
         return ServiceResult(service, applied=False)
     notes: tuple[str, ...] = ()
@@ -258,7 +267,7 @@ def _finish(
     return ServiceResult(service, applied=True, commit=commit, notes=notes)
 
 
-def _open_step_pr(service: ServicePlan, git: RolloutGit, forge: Forge) -> ServiceResult:
+def _open_step_pr(service: ServicePlan, base: str, git: RolloutGit, forge: Forge) -> ServiceResult:
     suffix = "promote" if service.action is Action.PROMOTE else f"step-{(service.step or 0) + 1}"
     branch = f"autoopt/{service.service}/{service.canary}/{suffix}"
     existing = forge.find_pr(branch)
@@ -268,7 +277,7 @@ def _open_step_pr(service: ServicePlan, git: RolloutGit, forge: Forge) -> Servic
     sha = git.push_branch(branch, {service.path: service.new_text}, service.message)
     title, _, body = service.message.partition("\n")
     pr, _created = forge.upsert_pr(
-        PRRequest(title=title, body=body.strip(), head=branch, base="", labels=("autoopt",))
+        PRRequest(title=title, body=body.strip(), head=branch, base=base, labels=("autoopt",))
     )
     return ServiceResult(service, applied=True, commit=sha, pull_request=pr.url)
 
@@ -295,7 +304,3 @@ def _comment_rollback(service: ServicePlan, commit: str, forge: Forge) -> tuple[
     ]
     forge.comment(number, "\n".join(lines), marker=f"autoopt-rollback-{service.service}")
     return (f"commented on pull request #{number}",)
-
-
-def replanned(plan_: ReconcilePlan, **changes: Mapping[str, Any]) -> ReconcilePlan:
-    return replace(plan_, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""``autoopt reconcile``: judge every active rollout stage and promote, hold or roll it back."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from autoopt.cli.options import format_option, metrics_option, repo_option
+
+if TYPE_CHECKING:
+    from autoopt.gitops.forge import Forge
+    from autoopt.reconcile import ReconcileResult, ServiceResult
+    from autoopt.rollout.gitport import BaseBranch
+    from autoopt.spec.models import Settings
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: an ISO 8601 timestamp (UTC when no offset is given); the clock otherwise."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO 8601 timestamp such as 2026-11-25T10:00:00Z",
+            param_hint="--now",
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def base_branch(root: Path, settings: Settings, now: datetime) -> BaseBranch:
+    from autoopt.gitops.repo import Identity
+    from autoopt.rollout.gitport import BaseBranch
+
+    defaults, bot = settings.spec.defaults, settings.spec.bot
+    identity = Identity(bot.name, bot.email)
+    return BaseBranch(
+        root, base=defaults.base_branch, remote=defaults.remote, identity=identity, now=now
+    )
+
+
+def forge_for(root: Path, settings: Settings) -> Forge:
+    from autoopt.gitops.forges import make_forge
+
+    return make_forge(settings, root)
+
+
+def read_metrics(root: Path, settings: Settings, src: str | None) -> Any:
+    from autoopt.metrics import read_metrics as read
+    from autoopt.metrics import source_from_settings
+
+    source = source_from_settings(settings, root, override=src)
+    frame, _report = read(source)
+    return frame
+
+
+@click.command("reconcile")
+@repo_option
+@metrics_option
+@format_option("table", "json")
+@click.option("--dry-run", is_flag=True, help="Judge and print the plan; change nothing.")
+@click.option(
+    "--watch",
+    "interval",
+    metavar="INTERVAL",
+    default=None,
+    help="Run again every INTERVAL (30s, 5m, …) until interrupted.",
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    default=None,
+    help="Judge as of this ISO 8601 time instead of the clock (replays, tests, demos).",
+)
+def command(
+    repo: Path,
+    metrics_src: str | None,
+    fmt: str,
+    dry_run: bool,
+    interval: str | None,
+    now_text: str | None,
+) -> None:
+    """Judge every active rollout stage and watch window; promote, hold or roll back.
+
+    Each change is one commit on the base branch with Autoopt-* trailers, pushed with the
+    expected old head (a concurrent run makes this one re-read and re-judge). A paused config
+    or the emergency stop (.autoopt/EMERGENCY_STOP) makes it observe and report only.
+    """
+    from autoopt.spec.durations import parse_duration
+
+    try:
+        every = parse_duration(interval).total_seconds() if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--watch") from None
+    while True:
+        result = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+        click.echo(render(result, fmt))
+        if every is None:
+            return
+        time.sleep(every)
+
+
+def run_once(
+    repo: Path, metrics_src: str | None, *, dry_run: bool, now: datetime
+) -> ReconcileResult:
+    from autoopt import reconcile
+
+    if dry_run:
+        state = reconcile.read_state(repo)
+        settings = state.repository.settings
+        plan = reconcile.plan(state, read_metrics(repo, settings, metrics_src), now=now)
+        return reconcile.preview(plan)
+    settings = reconcile.read_state(repo).repository.settings
+    git = base_branch(repo, settings, now)
+    state = reconcile.read_state(repo, git.sync())
+    frame = read_metrics(repo, state.repository.settings, metrics_src)
+    plan = reconcile.plan(state, frame, now=now)
+    return reconcile.apply(plan, git, forge_for(repo, state.repository.settings))
+
+
+def as_json(result: ReconcileResult) -> dict[str, Any]:
+    stop = result.stop
+    return {
+        "now": result.now.isoformat().replace("+00:00", "Z"),
+        "emergency_stop": None
+        if stop is None
+        else {"reason": stop.reason, "by": stop.by, "at": stop.at},
+        "services": [
+            {
+                "service": s.plan.service,
+                "stable": s.plan.stable,
+                "canary": s.plan.canary,
+                "step": s.plan.step,
+                "weight": s.plan.weight,
+                "verdict": s.plan.verdict,
+                "reasons": [r.as_dict() for r in s.plan.reasons],
+                "applied": s.applied,
+                "commit": s.commit,
+                "phase": s.plan.phase,
+                "action": str(s.plan.action),
+                "blocked": s.plan.blocked,
+                "pull_request": s.pull_request,
+                "notes": list(s.notes),
+            }
+            for s in result.services
+        ],
+    }
+
+
+def _action(service: ServiceResult) -> str:
+    plan = service.plan
+    if service.applied:
+        return "pr opened" if plan.via == "pr" else str(plan.action)
+    if plan.blocked is not None:
+        return f"{plan.action} ({plan.blocked})"
+    if plan.via is not None:
+        return f"would {plan.action}"
+    return "-"
+
+
+def render(result: ReconcileResult, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(as_json(result), indent=2)
+    lines = []
+    if result.stop is not None:
+        lines.append(f"EMERGENCY STOP ({result.stop.reason}): observing only")
+    header = (
+        "SERVICE",
+        "STABLE",
+        "CANARY",
+        "STEP",
+        "WEIGHT",
+        "VERDICT",
+        "ACTION",
+        "COMMIT",
+        "REASONS",
+    )
+    rows = [header]
+    for s in result.services:
+        p = s.plan
+        action = _action(s)
+        rows.append(
+            (
+                p.service,
+                p.stable,
+                p.canary or "-",
+                "watch" if p.phase == "watch" else str(p.step),
+                f"{p.weight}%" if p.weight is not None else "-",
+                p.verdict,
+                action,
+                (s.commit or "-")[:12],
+                ",".join(r.code for r in p.reasons) or "-",
+            )
+        )
+    if len(rows) == 1:
+        return "\n".join([*lines, "no active rollout"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        lines.append(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
+    return "\n".join(lines)
