@@ -16,6 +16,11 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Check autoopt.yaml, policies and configs; every error located."),
+    "reconcile": ("reconcile", "Judge every rollout stage; promote, hold or roll back."),
+    "pause": ("pause", "Pause a service's rollout (or all): reconcile only observes."),
+    "resume": ("resume", "Resume a paused service (or all)."),
+    "emergency-stop": ("emergency_stop", "Stop every rollout at once (--lift to lift it)."),
+    "rollback": ("rollback", "Roll a service back by hand, now (--to VERSION)."),
 }
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from autoopt.cli.options import format_option, metrics_option, repo_option
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 if TYPE_CHECKING:
+    from autoopt.controls import ControlPlan, ControlResult
     from autoopt.gitops.forge import Forge
-    from autoopt.reconcile import ReconcileResult, ServiceResult
+    from autoopt.reconcile import ReconcileResult, RepoState, ServiceResult
     from autoopt.rollout.gitport import BaseBranch
     from autoopt.spec.models import Settings
 
@@ -206,3 +210,59 @@ def render(result: ReconcileResult, fmt: str) -> str:
             "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
         )
     return "\n".join(lines)
+
+
+def run_control(
+    repo: Path,
+    build: Callable[[RepoState], ControlPlan],
+    *,
+    dry_run: bool,
+    fmt: str,
+    forge: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Shared body of pause, resume, emergency-stop and rollback: plan, apply, render."""
+    from autoopt import controls
+    from autoopt.reconcile import read_state
+
+    if dry_run:
+        plan = build(read_state(repo))
+        result = controls.ControlResult(plan, applied=False, commit=None, attempts=0)
+    else:
+        settings = read_state(repo).repository.settings
+        git = base_branch(repo, settings, now or datetime.now(UTC))
+        result = controls.apply(build, git, forge_for(repo, settings) if forge else None)
+    click.echo(render_control(result, fmt, dry_run=dry_run))
+
+
+def render_control(result: ControlResult, fmt: str, *, dry_run: bool) -> str:
+    plan = result.plan
+    if fmt == "json":
+        data = {
+            "action": plan.action,
+            "summary": plan.summary,
+            "services": list(plan.services),
+            "files": sorted(plan.files),
+            "applied": result.applied,
+            "commit": result.commit,
+            "notes": list(result.notes),
+        }
+        return json.dumps(data, indent=2)
+    lines = [plan.summary]
+    if dry_run and plan.files:
+        lines.append("dry run: would commit " + ", ".join(sorted(plan.files)))
+    elif result.commit:
+        lines.append(f"committed {result.commit[:12]}")
+    return "\n".join([*lines, *result.notes])
+
+
+def reason_option(func: F) -> F:
+    return click.option(
+        "--reason", required=True, help="Why (recorded in the commit and its trailers)."
+    )(func)
+
+
+def dry_run_option(func: F) -> F:
+    return click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")(
+        func
+    )
