@@ -32,7 +32,7 @@ def stop_text(reason: str, *, by: str, now: datetime) -> str:
         "# Lift it with `autoopt emergency-stop --lift --reason ...`.\n"
         f"reason: {json.dumps(reason)}\n"
         f"by: {json.dumps(by)}\n"
-        f"at: {iso(now)}\n"
+        f"at: {json.dumps(iso(now))}\n"
     )
 
 

@@ -90,3 +90,9 @@ def commit_file(clone: Path, relpath: str, text: str, message: str = "edit") -> 
     git(clone, "commit", "--quiet", "-m", message)
     git(clone, "push", "--quiet", "origin", "HEAD:main")
     return git(clone, "rev-parse", "HEAD").strip()
+
+
+def trailers_of(message: str) -> dict[str, str]:
+    """The ``Key: value`` lines of a commit message's last paragraph."""
+    block = message.strip().split("\n\n")[-1]
+    return dict(line.split(": ", 1) for line in block.splitlines())
