@@ -49,6 +49,13 @@ class Assessment:
     pareto_rank: int  # 0 = first front among feasible candidates; -1 when infeasible
     predicted: bool = False  # True when scored by the performance model, not measured
     needs_evaluation: tuple[str, ...] = ()  # metrics with no evidence (e.g. quality)
+    improvement: Estimate | None = None  # weighted relative improvement, with its uncertainty
+    risk: float = 0.0  # P(some hard constraint is broken), from the estimates' uncertainty
+
+    @property
+    def eligible(self) -> bool:
+        """Feasible and scored on every objective: may be ranked, picked and proposed."""
+        return self.feasible and not self.needs_evaluation
 
 
 @dataclass(frozen=True)
