@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from autoopt.errors import StaleHead, UserError
+from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge
 from autoopt.reconcile import RepoState, pr_number, read_state
 from autoopt.rollout import edits, messages
@@ -51,7 +52,7 @@ class ControlResult:
 
 def _message(title: str, reason: str, trailers: Iterable[tuple[str, str]]) -> str:
     return messages.format_message(
-        title, [f"Reason: {messages.one_line(reason)}"], (*trailers, ("Autoopt-Reason", reason))
+        title, [f"Reason: {messages.one_line(reason)}"], (*trailers, (tr.REASON, reason))
     )
 
 
@@ -78,7 +79,7 @@ def plan_pause(state: RepoState, service: str | None, *, paused: bool, reason: s
     verb = "pause" if paused else "resume"
     who = service or "all services"
     title = f"autoopt: {verb} {who}"
-    trailers = [("Autoopt-Action", verb), *(("Autoopt-Service", n) for n in names)]
+    trailers = [(messages.ACTION, verb), *((tr.SERVICE, n) for n in names)]
     done = "paused" if paused else "running"
     summary = f"{who}: {done}" if files else f"{who}: already {done}; nothing to change"
     return ControlPlan(verb, summary, files, _message(title, reason, trailers), (), tuple(names))
@@ -102,9 +103,7 @@ def plan_emergency_stop(
             else f"the emergency stop is already set ({state.stop.reason if state.stop else ''})"
         )
         action = "emergency-stop"
-    return ControlPlan(
-        action, summary, files, _message(title, reason, [("Autoopt-Action", action)])
-    )
+    return ControlPlan(action, summary, files, _message(title, reason, [(messages.ACTION, action)]))
 
 
 def plan_rollback(
@@ -126,11 +125,12 @@ def plan_rollback(
         text, rolled, stable = _rollback_to(loaded, to, history(path))
     title = f"autoopt: manual rollback of {service} {rolled}; {stable} is stable"
     trailers = [
-        ("Autoopt-Service", service),
-        ("Autoopt-Decision", "rollback"),
-        ("Autoopt-Action", "manual_rollback"),
-        ("Autoopt-Version", rolled),
-        ("Autoopt-Verdict-Reasons", "manual_rollback"),
+        (tr.SERVICE, service),
+        (tr.DECISION, "rollback"),
+        (messages.ACTION, "manual_rollback"),
+        (tr.FROM_VERSION, stable),
+        (tr.VERSION, rolled),
+        (messages.VERDICT_REASONS, "manual_rollback"),
     ]
     comments: tuple[tuple[int, str], ...] = ()
     number = pr_number(spec.canary.proposal or "") if spec.canary is not None else None

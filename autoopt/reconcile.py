@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoopt.errors import StaleHead
+from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge, PRRequest
 from autoopt.rollout import messages
 from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
@@ -78,6 +79,11 @@ class ReconcilePlan:
     @property
     def changes(self) -> tuple[ServicePlan, ...]:
         return tuple(s for s in self.services if s.via is not None)
+
+
+def active(state: RepoState) -> bool:
+    """True when some service has a rollout or a watch window to judge."""
+    return any(phase_of(c.document) is not None for c in state.repository.configs.values())
 
 
 def plan(state: RepoState, metrics: Any, *, now: datetime) -> ReconcilePlan:
@@ -149,12 +155,13 @@ def _service_plan(
     step = canary.step + 1 if canary is not None and moved.action is Action.ADVANCE else None
     weight = canary.steps[step] if canary is not None and step is not None else None
     trailers: messages.Trailers = (
-        ("Autoopt-Service", loaded.document.metadata.name),
-        ("Autoopt-Policy", policy.metadata.name if policy is not None else "none"),
-        ("Autoopt-Decision", moved.verdict),
-        ("Autoopt-Action", str(moved.action)),
-        ("Autoopt-Version", version),
-        *((("Autoopt-Step", str(step)), ("Autoopt-Weight", str(weight))) if step else ()),
+        (tr.SERVICE, loaded.document.metadata.name),
+        (tr.POLICY, policy.metadata.name if policy is not None else "none"),
+        (tr.DECISION, moved.verdict),
+        (messages.ACTION, str(moved.action)),
+        (tr.FROM_VERSION, stable),
+        (tr.VERSION, version),
+        *(((tr.STEP, str(step)), (messages.WEIGHT, str(weight))) if step else ()),
         *messages.reason_trailers(moved.reasons),
     )
     title = messages.subject(

@@ -18,6 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 if TYPE_CHECKING:
     from autoopt.controls import ControlPlan, ControlResult
     from autoopt.gitops.forge import Forge
+    from autoopt.metrics import MetricsRead
     from autoopt.reconcile import ReconcileResult, RepoState, ServiceResult
     from autoopt.rollout.gitport import BaseBranch
     from autoopt.spec.models import Settings
@@ -54,13 +55,13 @@ def forge_for(root: Path, settings: Settings) -> Forge:
     return make_forge(settings, root)
 
 
-def read_metrics(root: Path, settings: Settings, src: str | None) -> Any:
+def read_metrics(root: Path, settings: Settings, src: str | None) -> MetricsRead:
+    """The canonical metrics table from ``--metrics SRC`` or the settings' source."""
     from autoopt.metrics import read_metrics as read
     from autoopt.metrics import source_from_settings
 
-    source = source_from_settings(settings, root, override=src)
-    frame, _report = read(source)
-    return frame
+    source = source_from_settings(settings.spec, root, override=src)
+    return read(source, settings.spec.prices)
 
 
 @click.command("reconcile")
@@ -103,8 +104,8 @@ def command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--watch") from None
     while True:
-        result = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
-        click.echo(render(result, fmt))
+        result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+        click.echo(render(result, read, fmt))
         if every is None:
             return
         time.sleep(every)
@@ -112,26 +113,28 @@ def command(
 
 def run_once(
     repo: Path, metrics_src: str | None, *, dry_run: bool, now: datetime
-) -> ReconcileResult:
+) -> tuple[ReconcileResult, MetricsRead | None]:
+    """One round: read (and for real runs sync) the repository, judge, apply or preview."""
     from autoopt import reconcile
 
-    if dry_run:
-        state = reconcile.read_state(repo)
-        settings = state.repository.settings
-        plan = reconcile.plan(state, read_metrics(repo, settings, metrics_src), now=now)
-        return reconcile.preview(plan)
-    settings = reconcile.read_state(repo).repository.settings
-    git = base_branch(repo, settings, now)
-    state = reconcile.read_state(repo, git.sync())
-    frame = read_metrics(repo, state.repository.settings, metrics_src)
-    plan = reconcile.plan(state, frame, now=now)
-    return reconcile.apply(plan, git, forge_for(repo, state.repository.settings))
+    state = reconcile.read_state(repo)
+    settings = state.repository.settings
+    git = None if dry_run else base_branch(repo, settings, now)
+    if git is not None:
+        state = reconcile.read_state(repo, git.sync())
+    read = read_metrics(repo, settings, metrics_src) if reconcile.active(state) else None
+    plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
+    if git is None:
+        return reconcile.preview(plan), read
+    return reconcile.apply(plan, git, forge_for(repo, settings)), read
 
 
-def as_json(result: ReconcileResult) -> dict[str, Any]:
+def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:
     stop = result.stop
+    metrics = None if read is None else {"source": read.source, **read.rows.as_dict()}
     return {
         "now": result.now.isoformat().replace("+00:00", "Z"),
+        "metrics": metrics,
         "emergency_stop": None
         if stop is None
         else {"reason": stop.reason, "by": stop.by, "at": stop.at},
@@ -168,10 +171,10 @@ def _action(service: ServiceResult) -> str:
     return "-"
 
 
-def render(result: ReconcileResult, fmt: str) -> str:
+def render(result: ReconcileResult, read: MetricsRead | None, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(as_json(result), indent=2)
-    lines = []
+        return json.dumps(as_json(result, read), indent=2)
+    lines = [] if read is None else [f"metrics: {read.source}; {read.rows.line()}"]
     if result.stop is not None:
         lines.append(f"EMERGENCY STOP ({result.stop.reason}): observing only")
     header = (

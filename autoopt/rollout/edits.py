@@ -1,7 +1,8 @@
 """Pure ``str -> str`` edits of an LLMConfig that the rollout workflow needs.
 
-Each function parses the text round-trip (comments, order and formatting kept), changes only
-the keys it must, and returns the new text. Timestamps are written as ISO 8601 UTC (``Z``).
+Most are the targeted line edits of :mod:`autoopt.spec.edit`; the two it does not have
+(restore ``previous`` after a regression in the watch window, and make an older version
+stable for ``rollback --to``) are ruamel round-trip edits here that change only their keys.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from autoopt.spec import edit
 from autoopt.spec.yamlio import dump_text, load_text
 
 
@@ -45,43 +47,22 @@ def _release(version: str, params: Any) -> CommentedMap:
 
 def advance_step(text: str, *, now: datetime) -> str:
     """Move the canary to its next step and restart the stage clock."""
-    tree = load_text(text)
-    canary = _spec(tree)["canary"]
-    canary["step"] = int(canary.get("step", 0)) + 1
-    _put_after(canary, "step_started_at", iso(now), "step")
-    return dump_text(tree)
+    return edit.advance_step(text, now=now)
 
 
 def promote_full(text: str, *, now: datetime, watch_until: datetime | None) -> str:
     """End a rollout by promotion: canary → stable, the old stable kept in ``previous``."""
-    tree = load_text(text)
-    spec = _spec(tree)
-    canary, stable = spec["canary"], spec["stable"]
-    previous = CommentedMap()
-    previous["version"] = stable["version"]
-    previous["params"] = stable["params"]
-    previous["promoted_at"] = iso(now)
-    if watch_until is not None:
-        previous["watch_until"] = iso(watch_until)
-    stable["version"] = canary["version"]
-    stable["params"] = canary["params"]
-    del spec["canary"]
-    _put_after(spec, "previous", previous, "stable")
-    return dump_text(tree)
+    return edit.promote(text, now=now, watch=None if watch_until is None else watch_until - now)
 
 
 def drop_canary(text: str) -> str:
     """End a rollout by reverting: the canary goes, the stable stays."""
-    tree = load_text(text)
-    del _spec(tree)["canary"]
-    return dump_text(tree)
+    return edit.revert(text)
 
 
 def end_watch(text: str) -> str:
     """The watch window passed without a regression: forget ``previous``."""
-    tree = load_text(text)
-    del _spec(tree)["previous"]
-    return dump_text(tree)
+    return edit.clear_previous(text)
 
 
 def restore_previous(text: str) -> str:
@@ -109,14 +90,7 @@ def set_stable(text: str, *, version: str, params: Mapping[str, Any]) -> str:
 
 def set_paused(text: str, *, paused: bool, reason: str | None) -> str:
     """Set ``paused`` (and ``pause_reason`` when pausing; removed when resuming)."""
-    tree = load_text(text)
-    spec = _spec(tree)
-    _put_after(spec, "paused", paused, list(spec)[-1])
-    if paused and reason:
-        _put_after(spec, "pause_reason", reason, "paused")
-    elif "pause_reason" in spec:
-        del spec["pause_reason"]
-    return dump_text(tree)
+    return edit.pause(text, reason=reason) if paused else edit.resume(text)
 
 
 def _mapping(params: Mapping[str, Any]) -> CommentedMap:

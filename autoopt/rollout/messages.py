@@ -1,10 +1,13 @@
 """Commit messages of rollout steps: a subject, the reasons, and ``Autoopt-*`` trailers.
 
-The trailers are the audit log ``autoopt history`` reads back from ``git log``:
-``Autoopt-Service``, ``Autoopt-Policy``, ``Autoopt-Decision`` (promote | hold | rollback),
-``Autoopt-Action``, ``Autoopt-Version``, ``Autoopt-Step``, ``Autoopt-Weight``,
-``Autoopt-Verdict-Reasons`` (comma-separated codes) and ``Autoopt-Verdict-Values``
-(the reasons' numbers as one line of JSON, keyed by code).
+The trailers are the audit log ``autoopt history`` reads back from ``git log``
+(:mod:`autoopt.gitops.trailers`): ``Autoopt-Service``, ``Autoopt-Policy``,
+``Autoopt-Decision`` (promote | hold | rollback), ``Autoopt-Action`` (advance, promote,
+revert, end_watch, restore, or a control), ``Autoopt-From`` (the stable version),
+``Autoopt-Version`` (the version rolled out), ``Autoopt-Step`` and ``Autoopt-Weight`` (the
+stage moved to), one ``Autoopt-Reason`` per reason code, ``Autoopt-Verdict-Reasons`` (the
+codes, comma-separated) and ``Autoopt-Verdict-Values`` (the reasons' numbers as one line of
+JSON keyed by code).
 """
 
 from __future__ import annotations
@@ -12,10 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from autoopt.gitops import trailers as tr
 from autoopt.rollout.machine import Action
 from autoopt.values import Reason
 
 Trailers = tuple[tuple[str, str], ...]
+ACTION = "Autoopt-Action"
+WEIGHT = "Autoopt-Weight"
+VERDICT_REASONS = "Autoopt-Verdict-Reasons"
+VERDICT_VALUES = "Autoopt-Verdict-Values"
 
 
 def one_line(text: str) -> str:
@@ -23,38 +31,30 @@ def one_line(text: str) -> str:
 
 
 def reason_trailers(reasons: Sequence[Reason]) -> Trailers:
-    codes = ",".join(r.code for r in reasons) or "none"
+    out: list[tuple[str, str]] = [(tr.REASON, r.code) for r in reasons]
+    out.append((VERDICT_REASONS, ",".join(r.code for r in reasons) or "none"))
     values = {r.code: dict(r.values) for r in reasons if r.values}
-    out: list[tuple[str, str]] = [("Autoopt-Verdict-Reasons", codes)]
     if values:
-        out.append(
-            ("Autoopt-Verdict-Values", json.dumps(values, sort_keys=True, separators=(",", ":")))
-        )
+        out.append((VERDICT_VALUES, json.dumps(values, sort_keys=True, separators=(",", ":"))))
     return tuple(out)
 
 
 def subject(action: Action, service: str, version: str, *, stable: str, weight: int | None) -> str:
     """One line that says what happened to whom."""
-    if action is Action.ADVANCE:
-        return f"autoopt: {service} {version} to {weight}% of traffic"
-    if action is Action.PROMOTE:
-        return f"autoopt: promote {service} {version} to stable (was {stable})"
-    if action is Action.REVERT:
-        return f"autoopt: roll back {service} {version}; {stable} stays stable"
-    if action is Action.END_WATCH:
-        return f"autoopt: {service} {version} passed its watch window"
-    if action is Action.RESTORE:
-        return f"autoopt: revert {service} {version} to {stable} (regression in the watch window)"
-    return f"autoopt: {service} {version} unchanged"
+    titles = {
+        Action.ADVANCE: f"autoopt: {service} {version} to {weight}% of traffic",
+        Action.PROMOTE: f"autoopt: promote {service} {version} to stable (was {stable})",
+        Action.REVERT: f"autoopt: roll back {service} {version}; {stable} stays stable",
+        Action.END_WATCH: f"autoopt: {service} {version} passed its watch window",
+        Action.RESTORE: f"autoopt: revert {service} {version} to {stable} "
+        "(regression in the watch window)",
+    }
+    return titles.get(action, f"autoopt: {service} {version} unchanged")
 
 
 def format_message(title: str, body: Sequence[str], trailers: Trailers) -> str:
     """``title``, a blank line, the body lines, a blank line and the trailers."""
-    parts = [one_line(title), ""]
-    if body:
-        parts += [*body, ""]
-    parts += [f"{key}: {one_line(value)}" for key, value in trailers]
-    return "\n".join(parts) + "\n"
+    return tr.format_message(title, "\n".join(body), trailers)
 
 
 def reason_lines(reasons: Sequence[Reason]) -> list[str]:

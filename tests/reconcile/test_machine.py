@@ -49,7 +49,7 @@ def test_promote_advances_one_step_and_restarts_the_clock() -> None:
     moved = _run(canary(1), Evidence("promote", OK))
     assert moved.action is Action.ADVANCE
     expected = canary(2).replace(
-        "step_started_at: 2026-11-25T10:00:00Z", "step_started_at: '2026-11-25T10:20:00Z'"
+        "step_started_at: 2026-11-25T10:00:00Z", "step_started_at: 2026-11-25T10:20:00Z"
     )
     assert moved.new_text == expected
 
