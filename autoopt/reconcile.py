@@ -11,6 +11,7 @@ makes the plan observe and report only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge, PRRequest
 from autoopt.rollout import messages
 from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
-from autoopt.rollout.observe import Frames, evidence_for, split_by_service
+from autoopt.rollout.observe import Frames, StageStarts, evidence_for, split_by_service
 from autoopt.rollout.ports import RolloutGit
 from autoopt.rollout.stop import EmergencyStop, read_stop
 from autoopt.spec.load import Loaded
@@ -41,6 +42,7 @@ class RepoState:
     repository: Repository
     head: str | None = None
     stop: EmergencyStop | None = None
+    stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
 
 
 def read_state(root: Path, head: str | None = None) -> RepoState:
@@ -92,7 +94,7 @@ def plan(state: RepoState, metrics: Any, *, now: datetime) -> ReconcilePlan:
     repo = state.repository
     services = []
     for name in sorted(repo.configs):
-        planned = plan_service(repo, repo.configs[name], frames.get(name), state.stop, now=now)
+        planned = plan_service(state, repo.configs[name], frames.get(name), now=now)
         if planned is not None:
             services.append(planned)
     base = repo.settings.spec.defaults.base_branch
@@ -115,19 +117,16 @@ def policy_for(repo: Repository, config: LLMConfig) -> tuple[Policy | None, Stra
 
 
 def plan_service(
-    repo: Repository,
-    loaded: Loaded[LLMConfig],
-    frame: Any,
-    stop: EmergencyStop | None,
-    *,
-    now: datetime,
+    state: RepoState, loaded: Loaded[LLMConfig], frame: Any, *, now: datetime
 ) -> ServicePlan | None:
-    config = loaded.document
+    """Judge one service and plan its next state; None when it has nothing to judge."""
+    repo, stop, config = state.repository, state.stop, loaded.document
     phase = phase_of(config)
     if phase is None:
         return None
     policy, strategy = policy_for(repo, config)
-    found: Evidence = evidence_for(frame, config, strategy, now=now)
+    starts = state.stages.get(config.metadata.name)
+    found: Evidence = evidence_for(frame, config, strategy, now=now, starts=starts)
     moved = transition(loaded.text, config, found, strategy=strategy, policy=policy, now=now)
     blocked: Blocked | None = (
         "emergency_stop" if stop is not None else "paused" if config.spec.paused else None

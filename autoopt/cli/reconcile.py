@@ -49,10 +49,13 @@ def base_branch(root: Path, settings: Settings, now: datetime) -> BaseBranch:
     )
 
 
-def forge_for(root: Path, settings: Settings) -> Forge:
+def forge_for(git: BaseBranch, settings: Settings) -> Forge:
+    """The forge of ``autoopt.yaml`` (the token, for GitHub, from the environment)."""
+    import os
+
     from autoopt.gitops.forges import make_forge
 
-    return make_forge(settings, root)
+    return make_forge(settings, git.repo, env=os.environ, now=git.now)
 
 
 def read_metrics(root: Path, settings: Settings, src: str | None) -> MetricsRead:
@@ -126,7 +129,7 @@ def run_once(
     plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
     if git is None:
         return reconcile.preview(plan), read
-    return reconcile.apply(plan, git, forge_for(repo, settings)), read
+    return reconcile.apply(plan, git, forge_for(git, settings)), read
 
 
 def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:
@@ -234,7 +237,7 @@ def run_control(
     else:
         settings = read_state(repo).repository.settings
         git = base_branch(repo, settings, now or datetime.now(UTC))
-        result = controls.apply(build, git, forge_for(repo, settings) if forge else None)
+        result = controls.apply(build, git, forge_for(git, settings) if forge else None)
     click.echo(render_control(result, fmt, dry_run=dry_run))
 
 

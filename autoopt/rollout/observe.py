@@ -1,10 +1,10 @@
 """From the canonical metrics table to the evidence the state machine needs.
 
-The metrics are split by service once (``split_by_service``); per service the two arms —
-stable and canary over the current stage, or in the watch window the previous stable before
-the promotion against the new stable after it — are turned into the judge's observation
-(``metrics.arms``) and judged (``decide.judge.judge_stage``). The arms' metric means go
-along for the A/B winner and the report.
+The metrics are split by service once (:func:`split_by_service`). Per service the two arms —
+stable and canary over the rollout's stages, or in the watch window the previous stable before
+the promotion against the new stable after it — become the judge's observation
+(:func:`autoopt.metrics.arms.observation`) and are judged by the strategy's judge
+(:func:`autoopt.decide.judge.judge_for`). The arms' metric means go along for the A/B winner.
 """
 
 from __future__ import annotations
@@ -14,15 +14,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from autoopt.rollout.machine import Evidence, Verdict
-from autoopt.spec.models import LLMConfig, Strategy
-from autoopt.values import Reason
+from autoopt.spec.models import Canary, LLMConfig, Strategy
+from autoopt.values import Reason, Window
 
 if TYPE_CHECKING:
     import pandas as pd
 
 Frames = dict[str, Any]  # service → its rows of the canonical metrics table
+StageStarts = Mapping[int, datetime]  # rollout stage → when it started (from the audit log)
 
-_MEANS = {"latency_ms": "latency_mean_ms", "cost_usd": "cost_per_request", "quality": "quality"}
+_MEANS = {"cost_usd": "cost_per_request", "quality": "quality", "tokens_out": "tokens_out_mean"}
 
 
 def split_by_service(frame: pd.DataFrame | None) -> Frames:
@@ -37,52 +38,102 @@ def arm_means(rows: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {"n": float(len(rows))}
     if len(rows) == 0:
         return out
-    if "error" in rows.columns:
-        out["error_rate"] = float(rows["error"].astype(bool).mean())
-    if "latency_ms" in rows.columns:
-        out["latency_p50_ms"] = float(rows["latency_ms"].quantile(0.5))
-        out["latency_p95_ms"] = float(rows["latency_ms"].quantile(0.95))
+    failed = rows["error"].astype(bool)
+    out["error_rate"] = float(failed.mean())
+    latency = rows.loc[~failed, "latency_ms"]
+    if len(latency):
+        out["latency_p50_ms"] = float(latency.quantile(0.5))
+        out["latency_p95_ms"] = float(latency.quantile(0.95))
     for column, name in _MEANS.items():
         if column in rows.columns and rows[column].notna().any():
             out[name] = float(rows[column].mean())
-    if "tokens_out" in rows.columns:
-        out["tokens_out_mean"] = float(rows["tokens_out"].mean())
     return out
 
 
-def _arm(rows: pd.DataFrame | None, version: str, start: datetime, end: datetime) -> pd.DataFrame:
+def stage_windows(canary: Canary, starts: StageStarts | None, now: datetime) -> dict[int, Window]:
+    """Every stage of the rollout so far with a known start; the current one always."""
+    known = {k: v for k, v in (starts or {}).items() if k < canary.step}
+    known[canary.step] = canary.step_started_at
+    ordered = sorted(known)
+    windows = {}
+    for index, stage in enumerate(ordered):
+        end = known[ordered[index + 1]] if index + 1 < len(ordered) else now
+        if known[stage] < end:
+            windows[stage] = Window(known[stage], end)
+    return windows
+
+
+def _rows(rows: pd.DataFrame | None, version: str, window: Window) -> pd.DataFrame:
     import pandas as pd
 
     if rows is None or len(rows) == 0:
-        return pd.DataFrame({"version": pd.Series([], dtype=str)})
+        return pd.DataFrame({"error": pd.Series([], dtype=bool)})
     stamps = rows["timestamp"]
-    mask = (rows["version"] == version) & (stamps >= start) & (stamps < end)
+    mask = (rows["version"] == version) & (stamps >= window.start) & (stamps < window.end)
     return rows.loc[mask]
 
 
 def evidence_for(
-    rows: pd.DataFrame | None, config: LLMConfig, strategy: Strategy, *, now: datetime
+    rows: pd.DataFrame | None,
+    config: LLMConfig,
+    strategy: Strategy,
+    *,
+    now: datetime,
+    starts: StageStarts | None = None,
 ) -> Evidence:
-    """Judge the service's current stage (or watch window) at ``now``."""
+    """Judge the service's current stage (or its watch window) at ``now``."""
     spec = config.spec
-    if spec.canary is not None:
-        start = spec.canary.step_started_at
-        stable = _arm(rows, spec.stable.version, start, now)
-        canary = _arm(rows, spec.canary.version, start, now)
-        hold = (
-            spec.canary.durations[spec.canary.step]
-            if spec.canary.step < len(spec.canary.durations)
-            else timedelta(0)
-        )
-        verdict, reasons = judge(stable, canary, strategy, start=start, hold=hold, now=now)
-        return Evidence(verdict, reasons, arm_means(stable), arm_means(canary))
-    previous = spec.previous
-    assert previous is not None
-    watch = previous.promoted_at - (now - previous.promoted_at)
-    baseline = _arm(rows, previous.version, watch, previous.promoted_at)
-    current = _arm(rows, spec.stable.version, previous.promoted_at, now)
+    if spec.canary is None:
+        return _watch(rows, config, strategy, now)
+    canary = spec.canary
+    stages = stage_windows(canary, starts, now)
+    current = Window(canary.step_started_at, max(now, canary.step_started_at))
+    hold = canary.durations[canary.step] if canary.step < len(canary.durations) else timedelta(0)
     verdict, reasons = judge(
-        baseline, current, strategy, start=previous.promoted_at, hold=timedelta(0), now=now
+        rows,
+        strategy,
+        service=config.metadata.name,
+        arms=(spec.stable.version, canary.version),
+        stages=stages,
+        look=(canary.step, len(canary.durations), now - canary.step_started_at, hold),
+    )
+    return Evidence(
+        verdict,
+        reasons,
+        arm_means(_rows(rows, spec.stable.version, current)),
+        arm_means(_rows(rows, canary.version, current)),
+    )
+
+
+def _watch(
+    rows: pd.DataFrame | None, config: LLMConfig, strategy: Strategy, now: datetime
+) -> Evidence:
+    """The new stable since the promotion against the previous stable just before it.
+
+    The baseline window has the same length as the time since the promotion, so both arms
+    cover comparable stretches of traffic. Only a rollback verdict acts in the watch window.
+    """
+    import pandas as pd
+
+    previous = config.spec.previous
+    assert previous is not None
+    since = max(now - previous.promoted_at, timedelta(0))
+    before = Window(previous.promoted_at - since, previous.promoted_at)
+    after = Window(previous.promoted_at, max(now, previous.promoted_at))
+    baseline = _rows(rows, previous.version, before)
+    current = _rows(rows, config.spec.stable.version, after)
+    # the judge compares two arms over one window: line the baseline up with the new stable
+    shifted = (
+        baseline.assign(timestamp=baseline["timestamp"] + since) if len(baseline) else baseline
+    )
+    both = pd.concat([shifted, current]) if len(shifted) and len(current) else None
+    verdict, reasons = judge(
+        both,
+        strategy,
+        service=config.metadata.name,
+        arms=(previous.version, config.spec.stable.version),
+        stages={0: after},
+        look=(0, 1, now - previous.promoted_at, timedelta(0)),
     )
     if verdict != "rollback":  # in the watch window only a severe regression acts
         verdict = "hold"
@@ -90,25 +141,26 @@ def evidence_for(
 
 
 def judge(
-    stable: pd.DataFrame,
-    canary: pd.DataFrame,
+    rows: pd.DataFrame | None,
     strategy: Strategy,
     *,
-    start: datetime,
-    hold: timedelta,
-    now: datetime,
+    service: str,
+    arms: tuple[str, str],
+    stages: Mapping[int, Window],
+    look: tuple[int, int, timedelta, timedelta],
 ) -> tuple[Verdict, tuple[Reason, ...]]:
-    """The judge's verdict on two arms (adapter over ``decide.judge``)."""
-    from autoopt.decide.judge import Look, judge_stage  # type: ignore[import-not-found]
-    from autoopt.metrics.arms import observe  # type: ignore[import-not-found]
+    """The strategy's judge on ``arms`` (stable, canary) over ``stages``."""
+    from autoopt.decide.judge import Look, judge_for
+    from autoopt.metrics.arms import observation
+    from autoopt.values import StageObservation
 
-    observation = observe(stable, canary)
-    look = Look(
-        started_at=start, now=now, hold=hold, max_stage_time=strategy.spec.rollout.max_stage_time
-    )
-    result = judge_stage(observation, strategy.spec, look)
-    return str(result.verdict.value), tuple(result.reasons)  # type: ignore[return-value]
-
-
-def reasons_values(reasons: tuple[Reason, ...]) -> Mapping[str, Any]:
-    return {r.code: dict(r.values) for r in reasons}
+    if rows is None or len(rows) == 0 or not stages:
+        seen = StageObservation(())
+    else:
+        seen = observation(rows, service=service, stable=arms[0], canary=arms[1], stages=stages)
+    step, planned, elapsed, hold = look
+    rollout = strategy.spec.rollout
+    at = Look(step, planned, elapsed, hold, rollout.max_stage_time, rollout.on_timeout)
+    result = judge_for(strategy.spec)(seen, strategy.spec, at)
+    verdict: Verdict = result.verdict.value
+    return verdict, tuple(result.reasons)
