@@ -82,6 +82,11 @@ class ReconcilePlan:
     def changes(self) -> tuple[ServicePlan, ...]:
         return tuple(s for s in self.services if s.via is not None)
 
+    @property
+    def needs_forge(self) -> bool:
+        """True when applying opens a step PR or comments on a rollout's pull request."""
+        return any(s.via == "pr" or (s.verdict == "rollback" and s.proposal) for s in self.changes)
+
 
 def active(state: RepoState) -> bool:
     """True when some service has a rollout or a watch window to judge."""
@@ -226,7 +231,7 @@ def preview(plan_: ReconcilePlan) -> ReconcileResult:
 
 
 def apply(
-    plan_: ReconcilePlan, git: RolloutGit, forge: Forge, *, attempts: int = MAX_ATTEMPTS
+    plan_: ReconcilePlan, git: RolloutGit, forge: Forge | None, *, attempts: int = MAX_ATTEMPTS
 ) -> ReconcileResult:
     """Carry out ``plan_``; on StaleHead re-read, re-judge and retry (at most ``attempts``)."""
     current = plan_
@@ -261,15 +266,21 @@ def _commit_all(plan_: ReconcilePlan, git: RolloutGit) -> tuple[dict[str, str], 
 
 
 def _finish(
-    service: ServicePlan, commit: str | None, base: str, git: RolloutGit, forge: Forge
+    service: ServicePlan, commit: str | None, base: str, git: RolloutGit, forge: Forge | None
 ) -> ServiceResult:
     if service.via == "pr":
+        if forge is None:
+            return ServiceResult(service, applied=False, notes=("no forge to open the PR",))
         return _open_step_pr(service, base, git, forge)
     if commit is None:
         return ServiceResult(service, applied=False)
     notes: tuple[str, ...] = ()
     if service.verdict == "rollback" and service.proposal:
-        notes = _comment_rollback(service, commit, forge)
+        notes = (
+            _comment_rollback(service, commit, forge)
+            if forge is not None
+            else ("no forge: the pull request was not commented",)
+        )
     return ServiceResult(service, applied=True, commit=commit, notes=notes)
 
 

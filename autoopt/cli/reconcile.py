@@ -129,7 +129,8 @@ def run_once(
     plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
     if git is None:
         return reconcile.preview(plan), read
-    return reconcile.apply(plan, git, forge_for(git, settings)), read
+    forge = forge_for(git, settings) if plan.needs_forge else None
+    return reconcile.apply(plan, git, forge), read
 
 
 def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:

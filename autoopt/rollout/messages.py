@@ -7,7 +7,7 @@ revert, end_watch, restore, or a control), ``Autoopt-From`` (the stable version)
 ``Autoopt-Version`` (the version rolled out), ``Autoopt-Step`` and ``Autoopt-Weight`` (the
 stage moved to), one ``Autoopt-Reason`` per reason code, ``Autoopt-Verdict-Reasons`` (the
 codes, comma-separated) and ``Autoopt-Verdict-Values`` (the reasons' numbers as one line of
-JSON keyed by code).
+JSON: a list of objects, each the reason's code and its values).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def one_line(text: str) -> str:
 def reason_trailers(reasons: Sequence[Reason]) -> Trailers:
     out: list[tuple[str, str]] = [(tr.REASON, r.code) for r in reasons]
     out.append((VERDICT_REASONS, ",".join(r.code for r in reasons) or "none"))
-    values = {r.code: dict(r.values) for r in reasons if r.values}
+    values = [{"code": r.code, **dict(r.values)} for r in reasons if r.values]
     if values:
         out.append((VERDICT_VALUES, json.dumps(values, sort_keys=True, separators=(",", ":"))))
     return tuple(out)
