@@ -82,7 +82,8 @@ def canary(
 
 
 def commit_file(clone: Path, relpath: str, text: str, message: str = "edit") -> str:
-    """Write, commit and push one file from ``clone`` (as a person would)."""
+    """Pull, then write, commit and push one file from ``clone`` (as a person would)."""
+    git(clone, "pull", "--quiet", "--ff-only", "origin", "main")
     path = clone / relpath
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
