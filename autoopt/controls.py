@@ -16,9 +16,9 @@ from typing import Any
 from autoopt.errors import StaleHead, UserError
 from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge
-from autoopt.reconcile import RepoState, pr_number, read_state
 from autoopt.rollout import edits, messages
 from autoopt.rollout.ports import RolloutGit
+from autoopt.rollout.state import RepoState, pr_number, read_state
 from autoopt.rollout.stop import STOP_FILE, stop_text
 from autoopt.spec.load import Loaded, load_string
 from autoopt.spec.models import LLMConfig

@@ -11,7 +11,6 @@ makes the plan observe and report only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,31 +21,19 @@ from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge, PRRequest
 from autoopt.rollout import messages
 from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
-from autoopt.rollout.observe import Frames, StageStarts, evidence_for, split_by_service
+from autoopt.rollout.observe import Frames, evidence_for, split_by_service
 from autoopt.rollout.ports import RolloutGit
-from autoopt.rollout.stop import EmergencyStop, read_stop
+from autoopt.rollout.state import RepoState, pr_number, read_state
+from autoopt.rollout.stop import EmergencyStop
 from autoopt.spec.load import Loaded
 from autoopt.spec.models import LLMConfig, Policy, Strategy
-from autoopt.spec.repository import Repository, load_repository
+from autoopt.spec.repository import Repository
 from autoopt.values import Reason
 
 Blocked = Literal["paused", "emergency_stop"]
 Via = Literal["commit", "pr"]
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class RepoState:
-    """The documents as read at ``head`` of the base branch, and the emergency stop if set."""
-
-    repository: Repository
-    head: str | None = None
-    stop: EmergencyStop | None = None
-    stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
-
-
-def read_state(root: Path, head: str | None = None) -> RepoState:
-    return RepoState(load_repository(root), head, read_stop(root))
+__all__ = ["RepoState", "apply", "plan", "pr_number", "preview", "read_state"]
 
 
 @dataclass(frozen=True)
@@ -297,16 +284,6 @@ def _open_step_pr(service: ServicePlan, base: str, git: RolloutGit, forge: Forge
         PRRequest(title=title, body=body.strip(), head=branch, base=base, labels=("autoopt",))
     )
     return ServiceResult(service, applied=True, commit=sha, pull_request=pr.url)
-
-
-def pr_number(reference: str) -> int | None:
-    """The pull-request number in a forge reference: ``#12``, ``12`` or ``…/pull/12``."""
-    digits = ""
-    for char in reversed(reference.strip()):
-        if not char.isdigit():
-            break
-        digits = char + digits
-    return int(digits) if digits else None
 
 
 def _comment_rollback(service: ServicePlan, commit: str, forge: Forge) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from autoopt.rollout.machine import Evidence, Verdict
+from autoopt.rollout.state import StageStarts
 from autoopt.spec.models import Canary, LLMConfig, Strategy
 from autoopt.values import Reason, Window
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Frames = dict[str, Any]  # service → its rows of the canonical metrics table
-StageStarts = Mapping[int, datetime]  # rollout stage → when it started (from the audit log)
 
 _MEANS = {"cost_usd": "cost_per_request", "quality": "quality", "tokens_out": "tokens_out_mean"}
 

@@ -1,0 +1,37 @@
+"""What the rollout workflows read: the repository at the base branch's head, and helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from autoopt.rollout.stop import EmergencyStop, read_stop
+from autoopt.spec.repository import Repository, load_repository
+
+StageStarts = Mapping[int, datetime]  # rollout stage → when it started (from the audit log)
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """The documents as read at ``head`` of the base branch, and the emergency stop if set."""
+
+    repository: Repository
+    head: str | None = None
+    stop: EmergencyStop | None = None
+    stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
+
+
+def read_state(root: Path, head: str | None = None) -> RepoState:
+    return RepoState(load_repository(root), head, read_stop(root))
+
+
+def pr_number(reference: str) -> int | None:
+    """The pull-request number in a forge reference: ``#12``, ``12`` or ``…/pull/12``."""
+    digits = ""
+    for char in reversed(reference.strip()):
+        if not char.isdigit():
+            break
+        digits = char + digits
+    return int(digits) if digits else None
