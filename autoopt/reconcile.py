@@ -119,7 +119,9 @@ def plan_service(
     policy, strategy = policy_for(repo, config)
     starts = state.stages.get(config.metadata.name)
     found: Evidence = evidence_for(frame, config, strategy, now=now, starts=starts)
-    moved = transition(loaded.text, config, found, strategy=strategy, policy=policy, now=now)
+    moved = transition(
+        loaded.text, config, found, strategy=strategy, policy=policy, now=now, tree=loaded.tree
+    )
     blocked: Blocked | None = (
         "emergency_stop" if stop is not None else "paused" if config.spec.paused else None
     )

@@ -119,12 +119,11 @@ def run_once(
 ) -> tuple[ReconcileResult, MetricsRead | None]:
     """One round: read (and for real runs sync) the repository, judge, apply or preview."""
     from autoopt import reconcile
+    from autoopt.rollout.state import read_settings
 
-    state = reconcile.read_state(repo)
-    settings = state.repository.settings
+    settings = read_settings(repo)
     git = None if dry_run else base_branch(repo, settings, now)
-    if git is not None:
-        state = reconcile.read_state(repo, git.sync())
+    state = reconcile.read_state(repo, git.sync() if git is not None else None)
     read = read_metrics(repo, settings, metrics_src) if reconcile.active(state) else None
     plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
     if git is None:
@@ -230,13 +229,13 @@ def run_control(
 ) -> None:
     """Shared body of pause, resume, emergency-stop and rollback: plan, apply, render."""
     from autoopt import controls
-    from autoopt.reconcile import read_state
+    from autoopt.rollout.state import read_settings, read_state
 
     if dry_run:
         plan = build(read_state(repo))
         result = controls.ControlResult(plan, applied=False, commit=None, attempts=0)
     else:
-        settings = read_state(repo).repository.settings
+        settings = read_settings(repo)
         git = base_branch(repo, settings, now or datetime.now(UTC))
         result = controls.apply(build, git, forge_for(git, settings) if forge else None)
     click.echo(render_control(result, fmt, dry_run=dry_run))

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from autoopt.rollout import edits
 from autoopt.rollout.objectives import weighted_improvement
@@ -79,8 +79,11 @@ def transition(
     strategy: Strategy,
     policy: Policy | None,
     now: datetime,
+    tree: Any = None,
 ) -> Transition:
-    """The next state of one service, as new file text (None when nothing changes)."""
+    """The next state of one service, as new file text (None when nothing changes).
+
+    ``tree`` is the text's ruamel tree when the caller has it (a faster edit, same bytes)."""
     if config.spec.canary is None:
         return _watch(text, config, evidence, now)
     kind = config.spec.canary.strategy
@@ -94,7 +97,7 @@ def transition(
     if kind == "blue-green" or canary.step >= len(canary.steps) - 1:
         return _promote(text, evidence.reasons, strategy, now)
     return Transition(
-        "promote", Action.ADVANCE, evidence.reasons, edits.advance_step(text, now=now)
+        "promote", Action.ADVANCE, evidence.reasons, edits.advance_step(text, now=now, tree=tree)
     )
 
 

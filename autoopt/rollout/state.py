@@ -8,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 from autoopt.rollout.stop import EmergencyStop, read_stop
-from autoopt.spec.repository import Repository, load_repository
+from autoopt.spec.load import load_document
+from autoopt.spec.models import Settings
+from autoopt.spec.repository import SETTINGS_FILE, Repository, load_repository
 
 StageStarts = Mapping[int, datetime]  # rollout stage → when it started (from the audit log)
 
@@ -35,3 +37,16 @@ def pr_number(reference: str) -> int | None:
             break
         digits = char + digits
     return int(digits) if digits else None
+
+
+def read_settings(root: Path) -> Settings:
+    """Only ``autoopt.yaml`` (defaults when absent): what is needed before the git sync."""
+    path = root / SETTINGS_FILE
+    if path.is_file():
+        document = load_document(path, kind="Settings", display=SETTINGS_FILE).document
+        assert isinstance(document, Settings)
+        return document
+    name = root.resolve().name or "repo"
+    return Settings.model_validate(
+        {"apiVersion": "autoopt/v1", "kind": "Settings", "metadata": {"name": name}}
+    )
