@@ -33,28 +33,27 @@ _REASON = """CASE
   WHEN quality < 0 OR quality > 100 THEN 'bad_quality'
 END"""
 
-_REASONS = ("missing_timestamp", "missing_service", "missing_version", "bad_latency",
-            "bad_error", "bad_cost", "bad_quality")  # fmt: skip
-
-
 def _query(relation: str, seconds: int, where: str) -> str:
-    ok = "reason IS NULL"
-    q_ok = f"{ok} AND quality IS NOT NULL AND NOT isnan(quality)"
-    rejected = ", ".join(f"count(*) FILTER (WHERE reason = '{r}') AS \"r:{r}\"" for r in _REASONS)
+    # The reason is a grouping key rather than a FILTER on every aggregate: rejected rows land
+    # in groups of their own (summed into the report), and valid rows pay no per-aggregate test.
+    # NaN from pandas arrives as NULL, so count(x) < n means some values are unknown.
     return f"""
-WITH src AS (SELECT *, {_REASON} AS reason FROM {relation} {where})
+WITH groups AS (
 SELECT service, version,
   time_bucket(INTERVAL '{seconds} seconds', "timestamp") AS bucket,
-  count(*) FILTER (WHERE {ok}) AS n,
-  sum(CAST(error AS INTEGER)) FILTER (WHERE {ok}) AS errors,
-  avg(cost_usd) FILTER (WHERE {ok}) AS cost_mean,
-  stddev_samp(cost_usd) FILTER (WHERE {ok}) AS cost_sd,
-  quantile_disc(latency_ms, [0.5, 0.95, 0.99]) FILTER (WHERE {ok}) AS latency_q,
-  avg(quality) FILTER (WHERE {q_ok}) AS quality_mean,
-  stddev_samp(quality) FILTER (WHERE {q_ok}) AS quality_sd,
-  count(quality) FILTER (WHERE {q_ok}) AS quality_n,
-  {rejected}
-FROM src GROUP BY ALL ORDER BY ALL"""
+  {_REASON} AS reason,
+  count(*) AS n,
+  sum(CAST(error AS INTEGER)) AS errors,
+  avg(cost_usd) AS cost_mean,
+  stddev_samp(cost_usd) AS cost_sd,
+  count(cost_usd) AS cost_n,
+  quantile_disc(latency_ms, [0.5, 0.95, 0.99]) AS latency_q,
+  avg(quality) AS quality_mean,
+  stddev_samp(quality) AS quality_sd,
+  count(quality) AS quality_n
+FROM {relation} {where} GROUP BY ALL)
+SELECT * EXCLUDE (latency_q), latency_q[1] AS p50, latency_q[2] AS p95, latency_q[3] AS p99
+FROM groups ORDER BY service, version, bucket"""
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
@@ -64,7 +63,8 @@ def _connect() -> duckdb.DuckDBPyConnection:
 
 
 def _where(service: str | None, window: Window | None) -> tuple[str, list[object]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if service is not None:
         clauses.append("service = ?")
         params.append(service)
@@ -111,14 +111,14 @@ def timeseries(
 
 def _finish(raw: pd.DataFrame) -> tuple[pd.DataFrame, RowsReport]:
     report = RowsReport()
-    for reason in _REASONS:
-        report.reject(reason, int(raw[f"r:{reason}"].sum()))
-    report.accepted = int(raw["n"].sum())
-    out = raw.loc[raw["n"] > 0].reset_index(drop=True)
+    rejected = raw.loc[raw["reason"].notna()]
+    for reason, count in rejected.groupby("reason")["n"].sum().items():
+        report.reject(str(reason), int(count))
+    out = raw.loc[raw["reason"].isna()].reset_index(drop=True)
+    report.accepted = int(out["n"].sum())
     n = out["n"].to_numpy(dtype="float64")
     errors = out["errors"].to_numpy(dtype="float64")
     rate, low, high = wilson_arrays(errors, n)
-    q = np.array([list(v) for v in out["latency_q"]], dtype="float64").reshape(-1, 3)
     frame = pd.DataFrame(
         {
             "service": out["service"],
@@ -129,17 +129,19 @@ def _finish(raw: pd.DataFrame) -> tuple[pd.DataFrame, RowsReport]:
             "error_rate": rate,
             "error_rate_low": low,
             "error_rate_high": high,
-            "latency_p50_ms": q[:, 0],
-            "latency_p95_ms": q[:, 1],
-            "latency_p99_ms": q[:, 2],
+            "latency_p50_ms": out["p50"].to_numpy(dtype="float64"),
+            "latency_p95_ms": out["p95"].to_numpy(dtype="float64"),
+            "latency_p99_ms": out["p99"].to_numpy(dtype="float64"),
         }
     )
     for name, mean, sd, count in (
-        ("cost_per_request", "cost_mean", "cost_sd", out["n"]),
+        ("cost_per_request", "cost_mean", "cost_sd", out["cost_n"]),
         ("quality", "quality_mean", "quality_sd", out["quality_n"]),
     ):
         se = out[sd].to_numpy(dtype="float64") / np.sqrt(count.to_numpy(dtype="float64"))
-        frame[name] = out[mean].to_numpy(dtype="float64")
+        known = count.to_numpy(dtype="float64") == out["n"].to_numpy(dtype="float64")
+        values = out[mean].to_numpy(dtype="float64")
+        frame[name] = np.where(known, values, np.nan) if name == "cost_per_request" else values
         frame[f"{name}_low"] = frame[name] - Z95 * se
         frame[f"{name}_high"] = frame[name] + Z95 * se
     return frame, report

@@ -93,7 +93,8 @@ def _csv(path: Path, report: RowsReport) -> pd.DataFrame:
         convert_options=pcsv.ConvertOptions(strings_can_be_null=True),
     )
     report.reject("unparseable", skipped)
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def _records(handle: IO[str], report: RowsReport) -> Iterator[dict[str, Any]]:
@@ -126,5 +127,8 @@ def _parquet(path: Path) -> pd.DataFrame:
 
     if path.suffix.lower() == ".gz":
         with gzip.open(path, "rb") as handle:
-            return pq.read_table(handle).to_pandas()
-    return pq.read_table(path).to_pandas()
+            table = pq.read_table(handle)
+    else:
+        table = pq.read_table(path)
+    frame: pd.DataFrame = table.to_pandas()
+    return frame

@@ -61,11 +61,9 @@ def attribute_value(value: Mapping[str, Any]) -> Any:
             return value["intValue"]
     if "doubleValue" in value:
         return value["doubleValue"]
-    if "boolValue" in value:
-        return bool(value["boolValue"])
     if "arrayValue" in value:
         return [attribute_value(v) for v in value["arrayValue"].get("values", [])]
-    return None
+    return bool(value["boolValue"]) if "boolValue" in value else None
 
 
 def attributes(items: Any) -> dict[str, Any]:
@@ -76,7 +74,9 @@ def attributes(items: Any) -> dict[str, Any]:
     return out
 
 
-def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], version_key: str) -> dict[str, Any]:
+def span_row(
+    span: Mapping[str, Any], resource: Mapping[str, Any], version_key: str
+) -> dict[str, Any]:
     """One canonical row (raw values, validated later) from one GenAI span."""
     attrs = {**resource, **attributes(span.get("attributes"))}
     start, end = _nanos(span.get("startTimeUnixNano")), _nanos(span.get("endTimeUnixNano"))

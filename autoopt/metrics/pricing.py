@@ -7,11 +7,11 @@ caller reports it; cost is never silently zero.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,22 +109,19 @@ def fill_costs(
     cost = frame["cost_usd"].to_numpy(dtype="float64", copy=True)
     days = frame["timestamp"].dt.floor("D")
     todo = frame.loc[missing, ["model"]].assign(day=days[missing])
-    for (model, day), rows in todo.groupby(["model", "day"], sort=True).groups.items():
-        price = price_for(str(model), overrides=overrides, at=pd.Timestamp(day).to_pydatetime())
-        index = np.asarray(rows)
+    tokens_in = np.nan_to_num(frame["tokens_in"].to_numpy(dtype="float64"))
+    tokens_out = np.nan_to_num(frame["tokens_out"].to_numpy(dtype="float64"))
+    groups: dict[Any, Any] = dict(todo.groupby(["model", "day"]).indices)
+    for (model, day), positions in sorted(groups.items()):
+        index = todo.index.to_numpy()[positions]
+        price = price_for(str(model), overrides=overrides, at=day.to_pydatetime())
         if price is None:
             report.unknown[str(model)] = report.unknown.get(str(model), 0) + len(index)
             continue
         report.used.setdefault(str(model), price)
-        tin = frame["tokens_in"].to_numpy(dtype="float64")[index]
-        tout = frame["tokens_out"].to_numpy(dtype="float64")[index]
-        cost[index] = np.nan_to_num(tin) * price.input_per_token + np.nan_to_num(
-            tout
-        ) * price.output_per_token
+        cost[index] = (
+            tokens_in[index] * price.input_per_token + tokens_out[index] * price.output_per_token
+        )
     out = frame.copy()
     out["cost_usd"] = cost
     return out, report
-
-
-def per_mtok(value: float) -> float:
-    return value * 1e6 if math.isfinite(value) else value

@@ -65,10 +65,19 @@ def _truncated_at(rows: pd.DataFrame) -> int | None:
         limit = float(rows["max_tokens"].max())
         if np.mean(tokens >= limit) >= _MIN_TRUNCATED_SHARE:
             return int(limit)
-    if tokens.size and not np.isnan(tokens).all():
-        top = np.nanmax(tokens)
-        if np.mean(tokens == top) >= _MIN_TRUNCATED_SHARE and np.sum(tokens == top) >= 5:
-            return int(top)
+    return _pile_up(tokens[~np.isnan(tokens)])
+
+
+def _pile_up(tokens: np.ndarray) -> int | None:
+    """The largest output length when far more outputs end there than just below it."""
+    if tokens.size == 0:
+        return None
+    top = float(tokens.max())
+    at_top = int(np.sum(tokens == top))
+    below = tokens[(tokens >= 0.9 * top) & (tokens < top)]
+    per_value = below.size / max(len(np.unique(below)), 1)
+    if at_top >= max(5, _MIN_TRUNCATED_SHARE * tokens.size) and at_top >= 5 * per_value:
+        return int(top)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -129,10 +129,10 @@ class PrometheusMetrics:
 
 #: ``type:`` → how to build the source. An unknown type never gets here: the settings model
 #: rejects it with a location.
-SOURCES: Mapping[str, Callable[[MetricsSettings, Path], MetricsSource]] = {
-    "files": lambda spec, root: FilesMetrics(spec, root),  # type: ignore[arg-type]
-    "otel": lambda spec, root: OtelMetrics(spec, root),  # type: ignore[arg-type]
-    "prometheus": lambda spec, root: PrometheusMetrics(spec, root),  # type: ignore[arg-type]
+SOURCES: Mapping[str, Callable[[Any, Path], MetricsSource]] = {
+    "files": FilesMetrics,
+    "otel": OtelMetrics,
+    "prometheus": PrometheusMetrics,
 }
 
 

@@ -88,6 +88,6 @@ def quantile_estimate(values: FloatArray, p: float, level: float = 0.95) -> Esti
 
 
 def quantile_coverage(n: int, p: float, level: float = 0.95) -> float:
-    """The exact coverage ``P(x_(r) ≤ ξ_p < x_(s))`` of :func:`quantile_ranks` for continuous data."""
+    """Exact coverage ``P(x_(r) ≤ ξ_p < x_(s))`` of :func:`quantile_ranks` (continuous data)."""
     _k, r, s = quantile_ranks(n, p, level)
     return float(binom.cdf(s - 1, n, p) - binom.cdf(r - 1, n, p))

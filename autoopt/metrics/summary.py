@@ -57,18 +57,29 @@ def resolve_window(
     no rows); without ``--until`` it ends at ``now`` — or just after the last row, when the
     data ends before ``now`` (recorded data, examples).
     """
-    end = parse_moment(until, now, option="--until") if until else None
+    first, last = _extent(frame)
     start = parse_moment(since, now, option="--since") if since else None
-    has_rows = frame is not None and len(frame) > 0
-    if end is None:
-        last = frame["timestamp"].max().to_pydatetime() if has_rows else None  # type: ignore[index]
-        end = last + timedelta(microseconds=1) if last is not None and last < now else now
+    if until:
+        end = parse_moment(until, now, option="--until")
+    elif last is not None and last < now and (start is None or start <= last):
+        end = last + timedelta(microseconds=1)
+    else:
+        end = now
     if start is None:
-        first = frame["timestamp"].min().to_pydatetime() if has_rows else None  # type: ignore[index]
         start = first if first is not None and first < end else end - timedelta(hours=24)
     if start >= end:
-        raise UserError(f"empty window: --since {start.isoformat()} is not before {end.isoformat()}")
+        raise UserError(
+            f"empty window: --since {start.isoformat()} is not before {end.isoformat()}"
+        )
     return Window(start, end)
+
+
+def _extent(frame: pd.DataFrame | None) -> tuple[datetime | None, datetime | None]:
+    if frame is None or frame.empty:
+        return None, None
+    first: datetime = frame["timestamp"].min().to_pydatetime()
+    last: datetime = frame["timestamp"].max().to_pydatetime()
+    return first, last
 
 
 def in_window(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -83,7 +94,8 @@ def observed_days(frame: pd.DataFrame, window: Window) -> float:
         return window.seconds / _DAY
     first = max(frame["timestamp"].min().to_pydatetime(), window.start)
     last = min(frame["timestamp"].max().to_pydatetime(), window.end)
-    return max((last - first).total_seconds(), 60.0) / _DAY
+    seconds: float = max((last - first).total_seconds(), 60.0)
+    return seconds / _DAY
 
 
 def summarise(
@@ -122,7 +134,9 @@ def summarise(
     return out
 
 
-def measure(group: pd.DataFrame, requests_per_day: float) -> tuple[dict[str, Estimate], tuple[str, ...]]:
+def measure(
+    group: pd.DataFrame, requests_per_day: float
+) -> tuple[dict[str, Estimate], tuple[str, ...]]:
     """The metrics of one candidate's rows; unmeasurable ones are left out, with a note."""
     notes: list[str] = []
     errors = group["error"].to_numpy(dtype=bool)

@@ -179,7 +179,7 @@ def _tokens(raw: pd.DataFrame, out: dict[str, pd.Series], flag: Flag) -> None:
     error = out["error"]
     for name in ("tokens_in", "tokens_out"):
         values = _numbers(raw[name])
-        given = raw[name].notna() & (raw[name].astype(str).str.strip() != "")
+        given = _given(raw[name])
         flag("bad_tokens", (given & values.isna()) | (values < 0) | (values.isna() & ~error))
         out[name] = values
 
@@ -195,12 +195,19 @@ def _optional_numbers(raw: pd.DataFrame, out: dict[str, pd.Series], flag: Flag) 
             out[name] = pd.Series(np.full(n, np.nan), index=raw.index)
             continue
         values = _numbers(raw[name])
-        given = raw[name].notna() & (raw[name].astype(str).str.strip() != "")
+        given = _given(raw[name])
         broken = (given & values.isna()) | (values < 0)
         if upper is not None:
             broken |= values > upper
         flag(reason, broken)
         out[name] = values
+
+
+def _given(column: pd.Series) -> pd.Series:
+    """Cells that hold something (text that is not blank, or any non-missing value)."""
+    if not (pd.api.types.is_object_dtype(column.dtype) or pd.api.types.is_string_dtype(column)):
+        return column.notna()
+    return column.notna() & (column.astype("str").str.strip() != "")
 
 
 def _none(n: int, index: pd.Index) -> pd.Series:
@@ -215,9 +222,9 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 
 def _text(column: pd.Series) -> pd.Series:
-    text = column.astype(object).where(column.notna(), None)
-    cleaned = text.map(lambda v: None if v is None else (str(v).strip() or None))
-    return cleaned.astype(object)
+    """Trimmed text; empty means missing (vectorised: no Python call per row)."""
+    text = column.astype("str").str.strip()
+    return text.where(column.notna() & (text != ""), None)
 
 
 def _booleans(column: pd.Series) -> pd.Series:
@@ -227,15 +234,16 @@ def _booleans(column: pd.Series) -> pd.Series:
         values = column.astype("float64")
         ok = values.isin([0.0, 1.0])
         return (values == 1.0).astype("boolean").where(ok, pd.NA)
-    lowered = column.astype(object).map(lambda v: None if v is None else str(v).strip().lower())
-    result = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
-    result = result.where(column.notna(), False)
-    return result.astype("boolean")
+    lowered = column.astype("str").str.strip().str.lower()
+    result = pd.Series(pd.NA, index=column.index, dtype="boolean")
+    result[lowered.isin(_TRUE)] = True
+    result[lowered.isin(_FALSE) | column.isna()] = False
+    return result
 
 
 def _timestamps(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse ISO 8601 text (naive means UTC) or epoch seconds; also return the missing mask."""
-    missing = column.isna() | (column.astype(str).str.strip() == "")
+    missing = ~_given(column)
     if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
         column.dtype
     ):
