@@ -23,6 +23,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("resume", "Resume a paused service (or all)."),
     "emergency-stop": ("emergency_stop", "Stop every rollout at once (--lift to lift it)."),
     "rollback": ("rollback", "Roll a service back by hand, now (--to VERSION)."),
+    "propose": ("propose", "Propose the best qualifying config as a pull request."),
+    "status": ("status", "Rollout state of every service and the open local proposals."),
+    "merge": ("merge", "Merge (or close) a pull request of the local forge."),
+    "history": ("history", "The audit log of a service, read back from commit trailers."),
+    "test": ("test", "Run the tests: cases of policies through the decision engine."),
 }
 
 

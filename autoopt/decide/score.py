@@ -222,6 +222,20 @@ def assess_all(
     return out
 
 
+def best(assessed: Sequence[Assessment]) -> Assessment | None:
+    """The pick: the highest score on the first front (ties: the smaller version), or None."""
+    front = ranked_front(assessed)
+    return front[0] if front else None
+
+
+def ranked_front(assessed: Sequence[Assessment]) -> list[Assessment]:
+    """The first-front candidates, best score first; ties broken by version (order-free)."""
+    return sorted(
+        (a for a in assessed if a.pareto_rank == 0),
+        key=lambda a: (-a.score, a.candidate.version),
+    )
+
+
 def _with_rank(assessment: Assessment, rank: int) -> Assessment:
     return replace(assessment, pareto_rank=rank)
 
