@@ -242,12 +242,9 @@ def apply(
 
 def _commit_all(plan_: ReconcilePlan, git: RolloutGit) -> tuple[dict[str, str], str | None]:
     """Commit every direct change on the base branch and push them in one go."""
-    committed: dict[str, str] = {}
-    for service in plan_.changes:
-        if service.via == "commit":
-            committed[service.service] = git.commit(
-                {service.path: service.new_text}, service.message
-            )
+    direct = [s for s in plan_.changes if s.via == "commit"]
+    shas = git.commit_all([({s.path: s.new_text}, s.message) for s in direct])
+    committed = {s.service: sha for s, sha in zip(direct, shas, strict=True)}
     if committed:
         git.push(expected=plan_.head)
     head = next(reversed(committed.values()), plan_.head) if committed else plan_.head

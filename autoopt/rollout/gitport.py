@@ -8,7 +8,7 @@ expected old value; after a successful push the work tree fast-forwards to the n
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -62,6 +62,12 @@ class BaseBranch:
         sha = self.repo.commit_files(self._tip, files, message, author=self.identity, now=self.now)
         self._tip = sha
         return sha
+
+    def commit_all(self, changes: Sequence[tuple[Mapping[str, str | None], str]]) -> list[str]:
+        shas = self.repo.commit_chain(self._tip, changes, author=self.identity, now=self.now)
+        if shas:
+            self._tip = shas[-1]
+        return shas
 
     def push(self, *, expected: str | None) -> None:
         tip = self._tip

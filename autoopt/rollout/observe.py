@@ -97,6 +97,8 @@ def evidence_for(
         stages=stages,
         look=(canary.step, len(canary.durations), now - canary.step_started_at, hold),
     )
+    if canary.strategy != "ab":  # only the A/B winner needs the arms' means
+        return Evidence(verdict, reasons)
     return Evidence(
         verdict,
         reasons,
@@ -137,7 +139,7 @@ def _watch(
     )
     if verdict != "rollback":  # in the watch window only a severe regression acts
         verdict = "hold"
-    return Evidence(verdict, reasons, arm_means(baseline), arm_means(current))
+    return Evidence(verdict, reasons)
 
 
 def judge(

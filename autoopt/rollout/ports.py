@@ -6,7 +6,7 @@ Workflows talk to this protocol only; ``autoopt/rollout/gitport.py`` adapts the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +25,10 @@ class RolloutGit(Protocol):
 
     def commit(self, files: Mapping[str, str | None], message: str) -> str:
         """Write ``files`` (relative path → text; None deletes) and commit on the base branch."""
+        ...
+
+    def commit_all(self, changes: Sequence[tuple[Mapping[str, str | None], str]]) -> list[str]:
+        """Commit each ``(files, message)`` in turn on the base branch; the shas, in order."""
         ...
 
     def push(self, *, expected: str | None) -> None:
