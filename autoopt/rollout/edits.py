@@ -101,9 +101,42 @@ def promote_full(text: str, *, now: datetime, watch_until: datetime | None) -> s
     return edit.promote(text, now=now, watch=None if watch_until is None else watch_until - now)
 
 
-def drop_canary(text: str) -> str:
-    """End a rollout by reverting: the canary goes, the stable stays."""
-    return edit.revert(text)
+def drop_canary(text: str, *, tree: Any = None) -> str:
+    """End a rollout by reverting: the canary goes, the stable stays.
+
+    With the parsed ``tree`` the block's lines are cut without parsing again (the same bytes
+    as :func:`autoopt.spec.edit.revert`, held equal by a test); otherwise the full edit.
+    """
+    fast = _cut_canary(text, tree) if tree is not None else None
+    return fast if fast is not None else edit.revert(text)
+
+
+def _cut_canary(text: str, tree: Any) -> str | None:
+    """Delete ``spec.canary`` and its value; comments after it at the key's depth or less
+    and blank lines stay (they belong to what follows)."""
+    try:
+        spec = tree["spec"]
+        keys = list(spec)
+        index = keys.index("canary")
+        start, col = (int(v) for v in spec.lc.key("canary"))
+        end = int(spec.lc.key(keys[index + 1])[0])
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError):
+        return None
+    lines = text.splitlines(True)
+    if not text.endswith("\n") or end > len(lines):
+        return None
+    while end > start + 1 and _outside(lines[end - 1], col):
+        end -= 1
+    del lines[start:end]
+    return "".join(lines)
+
+
+def _outside(line: str, col: int) -> bool:
+    stripped = line.strip()
+    if not stripped:
+        return True
+    indent = len(line) - len(line.lstrip(" "))
+    return stripped.startswith("#") and indent <= col
 
 
 def end_watch(text: str) -> str:

@@ -90,7 +90,8 @@ def transition(
     if kind == "ab" and evidence.verdict != "rollback":
         return _ab(text, config, evidence, strategy=strategy, policy=policy, now=now)
     if evidence.verdict == "rollback":
-        return Transition("rollback", Action.REVERT, evidence.reasons, edits.drop_canary(text))
+        dropped = edits.drop_canary(text, tree=tree)
+        return Transition("rollback", Action.REVERT, evidence.reasons, dropped)
     if evidence.verdict == "hold":
         return Transition("hold", Action.NONE, evidence.reasons, None)
     canary = config.spec.canary

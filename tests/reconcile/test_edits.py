@@ -39,3 +39,17 @@ def test_restore_previous_and_set_stable() -> None:
     params = {"model": "gpt-4o", "temperature": 0.7}
     assert edits.set_stable(WATCH, version="v7", params=params) == STABLE_ONLY
     assert edits.set_stable(canary(1), version="v7", params=params) == STABLE_ONLY
+
+
+REVERTS = [
+    canary(1),
+    canary(1).replace("  paused: false", "  # a comment between blocks\n\n  paused: false"),
+    canary(1).replace("    proposal: '#12'\n", "    proposal: '#12'\n    # inside the block\n"),
+    canary(1).replace("  paused: false  # reconcile observes only when true\n", ""),  # last key
+]
+
+
+@pytest.mark.parametrize("text", REVERTS)
+def test_in_place_revert_equals_the_full_edit(text: str) -> None:
+    tree = load_string(text, path=Path("c.yaml")).tree
+    assert edits.drop_canary(text, tree=tree) == edit.revert(text)
