@@ -21,7 +21,7 @@ from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge, PRRequest
 from autoopt.rollout import messages
 from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
-from autoopt.rollout.observe import Frames, evidence_for, split_by_service
+from autoopt.rollout.observe import Frames, evidence_for, recovery, split_by_service
 from autoopt.rollout.ports import RolloutGit
 from autoopt.rollout.state import RepoState, pr_number, read_state
 from autoopt.rollout.stop import EmergencyStop
@@ -31,6 +31,7 @@ from autoopt.spec.repository import Repository
 from autoopt.values import Reason
 
 Blocked = Literal["paused", "emergency_stop"]
+PlanPhase = Literal["rollout", "watch", "recovery"]
 Via = Literal["commit", "pr"]
 MAX_ATTEMPTS = 5
 __all__ = ["RepoState", "apply", "plan", "pr_number", "preview", "read_state"]
@@ -40,7 +41,7 @@ __all__ = ["RepoState", "apply", "plan", "pr_number", "preview", "read_state"]
 class ServicePlan:
     service: str
     path: str  # the config file, relative to the repository root
-    phase: Phase
+    phase: PlanPhase  # rollout | watch | recovery (after a rollback: reported only)
     stable: str
     canary: str | None  # the version being rolled out (the new stable in the watch phase)
     step: int | None
@@ -76,8 +77,9 @@ class ReconcilePlan:
 
 
 def active(state: RepoState) -> bool:
-    """True when some service has a rollout or a watch window to judge."""
-    return any(phase_of(c.document) is not None for c in state.repository.configs.values())
+    """True when some service has a rollout, a watch window or a recent rollback to judge."""
+    configs = state.repository.configs.values()
+    return bool(state.rollbacks) or any(phase_of(c.document) is not None for c in configs)
 
 
 def plan(state: RepoState, metrics: Any, *, now: datetime) -> ReconcilePlan:
@@ -115,7 +117,7 @@ def plan_service(
     repo, stop, config = state.repository, state.stop, loaded.document
     phase = phase_of(config)
     if phase is None:
-        return None
+        return _recovery(state, loaded, frame, now=now)
     policy, strategy = policy_for(repo, config)
     starts = state.stages.get(config.metadata.name)
     found: Evidence = evidence_for(frame, config, strategy, now=now, starts=starts)
@@ -130,6 +132,49 @@ def plan_service(
         pr_mode = policy is not None and policy.spec.promotion == "pr"
         via = "pr" if pr_mode and moved.action in (Action.ADVANCE, Action.PROMOTE) else "commit"
     return _service_plan(repo, loaded, phase, policy, moved, via, blocked)
+
+
+def _recovery(
+    state: RepoState, loaded: Loaded[LLMConfig], frame: Any, *, now: datetime
+) -> ServicePlan | None:
+    """After a rollback, within the watch window (or the maximum stage time): did it recover?
+
+    Reported only (phase ``recovery``, verdict hold); nothing is changed.
+    """
+    config = loaded.document
+    rollback = state.rollbacks.get(config.metadata.name)
+    if rollback is None or rollback.stable != config.spec.stable.version:
+        return None
+    policy, strategy = policy_for(state.repository, config)
+    window = strategy.spec.rollout.watch or strategy.spec.rollout.max_stage_time
+    if not rollback.at <= now < rollback.at + window:
+        return None
+    reasons = recovery(
+        frame,
+        strategy,
+        service=config.metadata.name,
+        rolled_back=rollback.version,
+        stable=rollback.stable,
+        at=rollback.at,
+        now=now,
+    )
+    return ServicePlan(
+        service=config.metadata.name,
+        path=_relative(state.repository.root, loaded.path),
+        phase="recovery",
+        stable=config.spec.stable.version,
+        canary=rollback.version,
+        step=None,
+        weight=None,
+        verdict="hold",
+        action=Action.NONE,
+        reasons=reasons,
+        policy=policy.metadata.name if policy is not None else None,
+        proposal=None,
+        new_text=None,
+        message="",
+        via=None,
+    )
 
 
 def _service_plan(
@@ -228,8 +273,8 @@ def apply(
         try:
             committed, head = _commit_all(current, git)
         except StaleHead:
-            state = read_state(git.root, git.sync())
-            current = plan(state, plan_.metrics, now=plan_.now)
+            head = git.sync()
+            current = plan(read_state(git.root, head, git.history()), plan_.metrics, now=plan_.now)
             continue
         results = [
             _finish(s, committed.get(s.service), current.base, git, forge) for s in current.services

@@ -123,13 +123,27 @@ def run_once(
 
     settings = read_settings(repo)
     git = None if dry_run else base_branch(repo, settings, now)
-    state = reconcile.read_state(repo, git.sync() if git is not None else None)
+    if git is not None:
+        head = git.sync()
+        state = reconcile.read_state(repo, head, git.history())
+    else:
+        state = reconcile.read_state(repo, None, _history(repo, settings, now))
     read = read_metrics(repo, settings, metrics_src) if reconcile.active(state) else None
     plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
     if git is None:
         return reconcile.preview(plan), read
     forge = forge_for(git, settings) if plan.needs_forge else None
     return reconcile.apply(plan, git, forge), read
+
+
+def _history(repo: Path, settings: Settings, now: datetime) -> list[tuple[datetime, str]]:
+    """The audit log for a dry run: read when ``repo`` is a git clone, else nothing."""
+    from autoopt.errors import GitOpsError
+
+    try:
+        return base_branch(repo, settings, now).history()
+    except GitOpsError:
+        return []
 
 
 def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from pathlib import Path
 from autoopt.errors import GitOpsError, StaleHead
 from autoopt.gitops.repo import GitRepo, Identity
 
+#: How many recent commits of the base branch the audit log is read from.
+HISTORY = 2000
+
 
 class BaseBranch:
     """The base branch of the GitOps repository at ``path``, as the rollout workflows see it."""
@@ -88,6 +91,15 @@ class BaseBranch:
         else:
             self.repo.set_branch(branch, sha, expected=self.repo.branch_sha(branch))
         return sha
+
+    def history(self, limit: int = HISTORY) -> list[tuple[datetime, str]]:
+        ref = self._ref()
+        return [(c.committed_at, c.message) for c in self.repo.log((ref,), max_count=limit)]
+
+    def _ref(self) -> str:
+        return (
+            f"refs/remotes/{self.remote}/{self.base}" if self.remote else f"refs/heads/{self.base}"
+        )
 
     def file_versions(self, path: str) -> Iterator[tuple[str, str]]:
         ref = (

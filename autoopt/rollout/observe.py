@@ -112,34 +112,99 @@ def _watch(
 ) -> Evidence:
     """The new stable since the promotion against the previous stable just before it.
 
-    The baseline window has the same length as the time since the promotion, so both arms
-    cover comparable stretches of traffic. Only a rollback verdict acts in the watch window.
+    Only a rollback verdict acts in the watch window (a severe regression).
+    """
+    previous = config.spec.previous
+    assert previous is not None
+    verdict, reasons = before_after(
+        rows,
+        strategy,
+        service=config.metadata.name,
+        versions=(previous.version, config.spec.stable.version),
+        at=previous.promoted_at,
+        now=now,
+    )
+    return Evidence("rollback" if verdict == "rollback" else "hold", reasons)
+
+
+def recovery(
+    rows: pd.DataFrame | None,
+    strategy: Strategy,
+    *,
+    service: str,
+    rolled_back: str,
+    stable: str,
+    at: datetime,
+    now: datetime,
+) -> tuple[Reason, ...]:
+    """Did the service recover after rolling ``rolled_back`` back to ``stable`` at ``at``?
+
+    Two checks: no request went to the rolled-back version after a minute's grace, and the
+    stable since the rollback is not worse than the stable just before it (the same judge
+    and triggers). Returns ``recovered``, ``not_recovered`` or ``recovery_pending`` (with the
+    judge's reasons), and ``rollback_not_effective`` when traffic still reached the old version.
+    """
+    reasons: list[Reason] = []
+    late = _rows(rows, rolled_back, Window(at + GRACE, max(now, at + GRACE)))
+    if len(late):
+        reasons.append(
+            Reason(
+                "rollback_not_effective",
+                f"{len(late)} request(s) still went to {rolled_back} after the rollback",
+                {"requests": len(late)},
+            )
+        )
+    verdict, found = before_after(
+        rows, strategy, service=service, versions=(stable, stable), at=at, now=now
+    )
+    if verdict == "rollback":
+        words = f"{stable} is still worse after the rollback than before it"
+        reasons.append(Reason("not_recovered", words))
+    elif verdict == "promote" and not reasons:
+        reasons.append(Reason("recovered", f"{stable} is back to its level before the rollback"))
+    else:
+        reasons.append(Reason("recovery_pending", "not enough evidence yet either way"))
+    return (*reasons, *found)
+
+
+GRACE = timedelta(minutes=1)
+
+
+def before_after(
+    rows: pd.DataFrame | None,
+    strategy: Strategy,
+    *,
+    service: str,
+    versions: tuple[str, str],
+    at: datetime,
+    now: datetime,
+) -> tuple[Verdict, tuple[Reason, ...]]:
+    """Judge ``versions[1]`` since ``at`` against ``versions[0]`` over as long just before.
+
+    The judge compares two arms over one window, so the earlier rows are shifted onto the
+    later window and both arms relabelled (the two versions may be the same one).
     """
     import pandas as pd
 
-    previous = config.spec.previous
-    assert previous is not None
-    since = max(now - previous.promoted_at, timedelta(0))
-    before = Window(previous.promoted_at - since, previous.promoted_at)
-    after = Window(previous.promoted_at, max(now, previous.promoted_at))
-    baseline = _rows(rows, previous.version, before)
-    current = _rows(rows, config.spec.stable.version, after)
-    # the judge compares two arms over one window: line the baseline up with the new stable
-    shifted = (
-        baseline.assign(timestamp=baseline["timestamp"] + since) if len(baseline) else baseline
-    )
-    both = pd.concat([shifted, current]) if len(shifted) and len(current) else None
-    verdict, reasons = judge(
+    since = max(now - at, timedelta(0))
+    baseline = _rows(rows, versions[0], Window(at - since, at))
+    current = _rows(rows, versions[1], Window(at, max(now, at)))
+    both = None
+    if len(baseline) and len(current):
+        both = pd.concat(
+            [
+                baseline.assign(timestamp=baseline["timestamp"] + since, version="before"),
+                current.assign(version="after"),
+            ]
+        )
+    return judge(
         both,
         strategy,
-        service=config.metadata.name,
-        arms=(previous.version, config.spec.stable.version),
-        stages={0: after},
-        look=(0, 1, now - previous.promoted_at, timedelta(0)),
+        service=service,
+        arms=("before", "after"),
+        stages={0: Window(at, max(now, at))},
+        look=(0, 1, since, timedelta(0)),
     )
-    if verdict != "rollback":  # in the watch window only a severe regression acts
-        verdict = "hold"
-    return Evidence(verdict, reasons)
 
 
 def judge(

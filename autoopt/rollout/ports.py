@@ -7,6 +7,7 @@ Workflows talk to this protocol only; ``autoopt/rollout/gitport.py`` adapts the 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +40,10 @@ class RolloutGit(Protocol):
 
     def push_branch(self, branch: str, files: Mapping[str, str | None], message: str) -> str:
         """One commit on ``branch`` started from the base head, (force-)pushed; its sha."""
+        ...
+
+    def history(self) -> list[tuple[datetime, str]]:
+        """``(committed_at, message)`` of the base branch's recent commits, newest first."""
         ...
 
     def file_versions(self, path: str) -> Iterator[tuple[str, str]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from autoopt.rollout.history import Record, Rollback, entries, last_rollbacks, stage_starts
 from autoopt.rollout.stop import EmergencyStop, read_stop
 from autoopt.spec.load import load_document
 from autoopt.spec.models import Settings
@@ -23,10 +24,17 @@ class RepoState:
     head: str | None = None
     stop: EmergencyStop | None = None
     stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
+    rollbacks: Mapping[str, Rollback] = field(default_factory=dict)  # service → last rollback
 
 
-def read_state(root: Path, head: str | None = None) -> RepoState:
-    return RepoState(load_repository(root), head, read_stop(root))
+def read_state(root: Path, head: str | None = None, log: Iterable[Record] = ()) -> RepoState:
+    """The repository at ``root`` (read at ``head``), with what its audit ``log`` tells."""
+    repository = load_repository(root)
+    found = entries(log)
+    configs = {name: c.document for name, c in repository.configs.items()}
+    return RepoState(
+        repository, head, read_stop(root), stage_starts(found, configs), last_rollbacks(found)
+    )
 
 
 def pr_number(reference: str) -> int | None:

@@ -160,3 +160,32 @@ def test_bad_now_is_a_usage_error(remote: Remote) -> None:
     result = CliRunner().invoke(cli, ["reconcile", "--repo", str(remote.clone), "--now", "soon"])
     assert result.exit_code == 2
     assert "'soon' is not an ISO 8601 timestamp" in result.output
+
+
+T40 = datetime(2026, 11, 25, 10, 40, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("leftover", "codes"),
+    [
+        (0, ["recovered"]),
+        (30, ["rollback_not_effective", "recovery_pending"]),
+    ],
+)
+def test_recovery_after_a_rollback_is_checked(
+    remote: Remote, tmp_path: Path, leftover: int, codes: list[str]
+) -> None:
+    _start(remote, canary(1).replace("    proposal: '#12'\n", ""))
+    metrics = _metrics(tmp_path, canary_error=0.15)
+    rolled = _reconcile(remote.clone, metrics)["services"][0]
+    assert rolled["action"] == "revert"
+    # after the rollback (10:20) the stable serves everything, as before; maybe not quite
+    arms = [Arm("v7", 1600), *([Arm("v8", leftover, model="gpt-4o-mini")] if leftover else [])]
+    write(metrics, "chat-service", arms, T20, T40, seed=11, append=True)
+    out = _reconcile(remote.clone, metrics, now="2026-11-25T10:40:00Z")
+    [entry] = out["services"]
+    assert (entry["phase"], entry["stable"], entry["canary"]) == ("recovery", "v7", "v8")
+    assert (entry["verdict"], entry["applied"], entry["action"]) == ("hold", False, "none")
+    assert [r["code"] for r in entry["reasons"]][: len(codes)] == codes
+    # after the window (balanced: watch 30m) it is no longer reported
+    assert _reconcile(remote.clone, metrics, now="2026-11-25T10:51:00Z")["services"] == []
