@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from autoopt.errors import SpecError
 from autoopt.spec import edit
+from autoopt.spec.load import load_string
 from autoopt.spec.yamlio import dump_text, load_text
 from tests.conftest import ROOT
 
@@ -206,12 +207,18 @@ def documents(draw: st.DrawFn) -> str:
     lines.append(f"spec:{draw(_comment)}\n")
     lines.append(f"  stable:{draw(_comment)}\n")
     lines.append(f"    version: v{draw(st.integers(0, 999))}{draw(_comment)}\n")
-    lines.append("    params:\n")
-    lines.append(f"      model: {draw(_model)}{draw(_comment)}\n")
     if draw(st.booleans()):
-        lines.append(f"      temperature: {draw(st.integers(0, 20)) / 10}{draw(_comment)}\n")
-    if draw(st.booleans()):
-        lines.append(f"      max_tokens: {draw(st.sampled_from([256, 512, 1024]))}\n")
+        quote = draw(st.sampled_from(["", "'", '"']))
+        lines.append(f"    params: {{model: {quote}{draw(_model)}{quote}}}{draw(_comment)}\n")
+    else:
+        lines.append(f"    params:{draw(_comment)}\n")
+        lines.append(f"      model: {draw(_model)}{draw(_comment)}\n")
+        if draw(st.booleans()):
+            lines.append(f"      # {draw(_words)}\n")
+        if draw(st.booleans()):
+            lines.append(f"      temperature: {draw(st.integers(0, 20)) / 10}{draw(_comment)}\n")
+        if draw(st.booleans()):
+            lines.append(f"      max_tokens: {draw(st.sampled_from([256, 512, 1024]))}\n")
     if draw(st.booleans()):
         lines.append("\n")
     if draw(st.booleans()):
@@ -234,7 +241,14 @@ def test_property_edits_are_minimal_and_reversible(text: str, steps: list[int]) 
         advanced = edit.advance_step(started, now=NOW + timedelta(minutes=5))
         assert len(_changed(started, advanced)) == 4
     promoted = edit.promote(started, now=NOW)
-    assert "v-feedf00d" in promoted.split("previous:")[0]
+    assert promoted.startswith(text.split("spec:", maxsplit=1)[0])  # nothing above spec moves
+    before = load_string(text, path=Path("x"), kind="LLMConfig").document.spec
+    after = load_string(promoted, path=Path("x"), kind="LLMConfig").document.spec
+    assert after.stable.version == "v-feedf00d" and after.canary is None
+    assert after.stable.params.flat() == {"model": "gpt-4o-mini", "temperature": 0.3}
+    assert after.previous is not None and after.previous.version == before.stable.version
+    assert after.previous.params == before.stable.params
+    assert after.paused == before.paused
     paused = edit.pause(text)
     assert edit.pause(paused) == paused
     if "paused: false" in text:
