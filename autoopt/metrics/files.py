@@ -130,5 +130,7 @@ def _parquet(path: Path) -> pd.DataFrame:
             table = pq.read_table(handle)
     else:
         table = pq.read_table(path)
-    frame: pd.DataFrame = table.to_pandas()
+    # free each Arrow column as soon as it is converted: peak memory stays near one copy
+    frame: pd.DataFrame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
     return frame

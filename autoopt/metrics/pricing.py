@@ -122,6 +122,4 @@ def fill_costs(
         cost[index] = (
             tokens_in[index] * price.input_per_token + tokens_out[index] * price.output_per_token
         )
-    out = frame.copy()
-    out["cost_usd"] = cost
-    return out, report
+    return frame.assign(cost_usd=cost), report

@@ -63,6 +63,7 @@ class FilesMetrics:
             raw = read_file(path, self.spec.format, display, rows)
             raw = rename_columns(raw, self.spec.columns)
             frame, report = validate(raw, display)
+            del raw  # one raw table alive at a time
             rows.merge(report)
             frames.append(frame)
         return MetricsRead(_concat(frames), rows, source=self.description)

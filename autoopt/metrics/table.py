@@ -166,11 +166,14 @@ def validate(raw: pd.DataFrame, display: str) -> tuple[pd.DataFrame, RowsReport]
     out["truncated"] = (
         truncated.astype("boolean") if truncated is not None else pd.Series(pd.NA, raw.index)
     ).astype("boolean")
-    frame = pd.DataFrame({c: out[c] for c in COLUMNS}, index=raw.index)
+    frame = pd.DataFrame({c: out[c] for c in COLUMNS}, index=raw.index, copy=False)
     for extra in EXTRAS:
         if extra in raw:
             frame[extra] = _numbers(raw[extra])
-    frame = frame.loc[~bad].reset_index(drop=True)
+    if bad.any():
+        frame = frame.loc[~bad.to_numpy()].reset_index(drop=True)
+    else:
+        frame = frame.reset_index(drop=True)
     report.accepted = len(frame)
     return frame, report
 

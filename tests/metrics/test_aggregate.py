@@ -72,3 +72,11 @@ def test_parquet_push_down_validates_and_filters(tmp_path: Path) -> None:
 def test_unknown_bucket_is_a_user_error() -> None:
     with pytest.raises(UserError, match=r"^--by '2m': expected one of 1m, 5m, 15m, 1h, 1d$"):
         timeseries(data(), "2m")
+
+
+def test_a_bucket_with_an_unknown_cost_has_no_cost() -> None:
+    rows = frame(120, hours=2)
+    rows.loc[5, "cost_usd"] = np.nan
+    got, _report = timeseries(rows, "1h")
+    assert np.isnan(got["cost_per_request"][0])
+    assert got["cost_per_request"][1] == pytest.approx(rows["cost_usd"][60:].mean())

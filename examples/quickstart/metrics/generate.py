@@ -69,18 +69,18 @@ def rows(rng: np.random.Generator) -> list[list[object]]:
     return out
 
 
-def main() -> None:
+def main(path: Path = HERE / "requests.csv") -> None:
     rng = np.random.default_rng(SEED)
     data = rows(rng)
     data[100][0] = ""  # a missing timestamp
     data[2000][4] = -5.0  # a negative latency
     data[7000][7] = "n/a"  # a token count that is not a number
-    with (HERE / "requests.csv").open("w", newline="", encoding="utf-8") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in data:
             stamp = row[0]
-            row[0] = "" if stamp == "" else str(stamp).replace("T", "T")[:23] + "Z"
+            row[0] = "" if stamp == "" else str(stamp)[:23] + "Z"
             writer.writerow(row)
 
 
