@@ -167,7 +167,8 @@ def recovery(
     return (*reasons, *found)
 
 
-GRACE = timedelta(minutes=1)
+GRACE = timedelta(minutes=1)  # after a rollback, requests to the old version may still finish
+CHECK_INTERVAL = timedelta(minutes=1)  # the threshold judge's check interval
 
 
 def before_after(
@@ -224,7 +225,11 @@ def judge(
     if rows is None or len(rows) == 0 or not stages:
         seen = StageObservation(())
     else:
-        seen = observation(rows, service=service, stable=arms[0], canary=arms[1], stages=stages)
+        # the threshold judge checks fixed intervals (Flagger's analysis interval)
+        cut = CHECK_INTERVAL if strategy.spec.judge.method == "threshold" else None
+        seen = observation(
+            rows, service=service, stable=arms[0], canary=arms[1], stages=stages, interval=cut
+        )
     step, planned, elapsed, hold = look
     rollout = strategy.spec.rollout
     at = Look(step, planned, elapsed, hold, rollout.max_stage_time, rollout.on_timeout)

@@ -189,3 +189,17 @@ def test_recovery_after_a_rollback_is_checked(
     assert [r["code"] for r in entry["reasons"]][: len(codes)] == codes
     # after the window (balanced: watch 30m) it is no longer reported
     assert _reconcile(remote.clone, metrics, now="2026-11-25T10:51:00Z")["services"] == []
+
+
+@pytest.mark.parametrize("method", ["threshold", "mannwhitney"])
+def test_the_strategy_picks_the_judge(remote: Remote, tmp_path: Path, method: str) -> None:
+    person = remote.another_clone("person")
+    policy = (person / "policies/chat-cost.yaml").read_text(encoding="utf-8")
+    policy = policy.replace(
+        "  strategy: balanced ",
+        f"  strategy: {{extends: balanced, judge: {{method: {method}}}}}",
+    )
+    commit_file(person, "policies/chat-cost.yaml", policy)
+    commit_file(person, CONFIG, canary(1).replace("    proposal: '#12'\n", ""))
+    [entry] = _reconcile(remote.clone, _metrics(tmp_path, canary_error=0.15))["services"]
+    assert (entry["verdict"], entry["action"]) == ("rollback", "revert")
