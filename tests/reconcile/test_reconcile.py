@@ -203,3 +203,19 @@ def test_the_strategy_picks_the_judge(remote: Remote, tmp_path: Path, method: st
     commit_file(person, CONFIG, canary(1).replace("    proposal: '#12'\n", ""))
     [entry] = _reconcile(remote.clone, _metrics(tmp_path, canary_error=0.15))["services"]
     assert (entry["verdict"], entry["action"]) == ("rollback", "revert")
+
+
+def test_ab_promotes_the_cheaper_arm_measured_in_the_metrics(
+    remote: Remote, tmp_path: Path
+) -> None:
+    text = canary(0, strategy="ab", steps="[50, 100]", durations="[15m]")
+    _start(remote, text.replace("    proposal: '#12'\n", ""))
+    arms = [Arm("v7", 800, cost=0.01), Arm("v8", 800, cost=0.002, model="gpt-4o-mini")]
+    metrics = write(tmp_path / "ab.csv", "chat-service", arms, T0, T20)
+    [entry] = _reconcile(remote.clone, metrics)["services"]
+    assert (entry["verdict"], entry["action"], entry["applied"]) == ("promote", "promote", True)
+    [reason] = entry["reasons"]
+    assert reason["code"] == "ab_canary_wins"
+    assert reason["values"]["cost_per_request"] == pytest.approx(0.8, abs=0.05)
+    text = _origin(remote)
+    assert "  stable:\n    version: v8\n" in text and "  previous:\n    version: v7\n" in text
