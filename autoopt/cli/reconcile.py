@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from autoopt.cli.options import format_option, metrics_option, repo_option
+from autoopt.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,11 +107,16 @@ def command(
         every = parse_duration(interval).total_seconds() if interval else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--watch") from None
-    while True:
+    if every is None:
         result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
         click.echo(render(result, read, fmt))
-        if every is None:
-            return
+        return
+    while True:  # until interrupted; a round that fails is reported and the next one runs
+        try:
+            result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+            click.echo(render(result, read, fmt))
+        except UserError as exc:
+            click.echo(f"error: {exc} (retrying in {interval})", err=True)
         time.sleep(every)
 
 

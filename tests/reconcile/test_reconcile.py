@@ -219,3 +219,31 @@ def test_ab_promotes_the_cheaper_arm_measured_in_the_metrics(
     assert reason["values"]["cost_per_request"] == pytest.approx(0.8, abs=0.05)
     text = _origin(remote)
     assert "  stable:\n    version: v8\n" in text and "  previous:\n    version: v7\n" in text
+
+
+def test_a_repository_without_remote_commits_to_its_own_main(
+    local_repo: Path, tmp_path: Path
+) -> None:
+    (local_repo / CONFIG).write_text(canary(0).replace("    proposal: '#12'\n", ""))
+    git(local_repo, "commit", "--quiet", "-am", "start")
+    out = _reconcile(local_repo, _metrics(tmp_path))
+    assert out["services"][0]["applied"] is True
+    assert git(local_repo, "rev-parse", "HEAD").strip() == out["services"][0]["commit"]
+    assert "    step: 1\n" in (local_repo / CONFIG).read_text(encoding="utf-8")
+    assert git(local_repo, "status", "--porcelain") == ""
+
+
+def test_a_dirty_work_tree_is_refused(remote: Remote, tmp_path: Path) -> None:
+    (remote.clone / CONFIG).write_text("changed by hand\n")
+    args = ["reconcile", "--repo", str(remote.clone), "--metrics", str(tmp_path / "m.csv")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "the work tree has uncommitted changes (configs/chat-service.yaml)" in str(
+        result.exception
+    )
+
+
+def test_watch_needs_a_duration(remote: Remote) -> None:
+    result = CliRunner().invoke(cli, ["reconcile", "--repo", str(remote.clone), "--watch", "often"])
+    assert result.exit_code == 2
+    assert "invalid duration 'often'" in result.output
