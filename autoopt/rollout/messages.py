@@ -31,7 +31,8 @@ def one_line(text: str) -> str:
 
 
 def reason_trailers(reasons: Sequence[Reason]) -> Trailers:
-    out: list[tuple[str, str]] = [(tr.REASON, r.code) for r in reasons]
+    codes = dict.fromkeys(r.code for r in reasons)  # each code once, in order
+    out: list[tuple[str, str]] = [(tr.REASON, code) for code in codes]
     out.append((VERDICT_REASONS, ",".join(r.code for r in reasons) or "none"))
     values = [{"code": r.code, **dict(r.values)} for r in reasons if r.values]
     if values:
