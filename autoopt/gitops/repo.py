@@ -247,7 +247,7 @@ class GitRepo:
     def commit_files(
         self,
         parent: str | None,
-        files: Mapping[str, str],
+        files: Mapping[str, str | None],
         message: str,
         *,
         author: Identity,
@@ -273,6 +273,9 @@ class GitRepo:
             env["GIT_INDEX_FILE"] = index
             self._run("read-tree", *([parent] if parent else ["--empty"]), env=env)
             for relpath, text in sorted(files.items()):
+                if text is None:  # None deletes the file
+                    self._run("update-index", "--force-remove", self._path(relpath), env=env)
+                    continue
                 blob = self._store_blob(text)
                 mode = self._mode(parent, relpath)
                 self._run(
@@ -312,6 +315,44 @@ class GitRepo:
             if out:
                 return out.split()[0]
         return "100644"
+
+    def commit_chain(
+        self,
+        parent: str | None,
+        commits: Sequence[tuple[Mapping[str, str | None], str]],
+        *,
+        author: Identity,
+        now: datetime,
+    ) -> list[str]:
+        """Build a chain of commits on ``parent`` — ``(files, message)`` each, None deletes — in
+        one ``git fast-import`` run; return their shas, oldest first.
+
+        Like :meth:`commit_files` nothing but the object database changes (the scratch ref
+        fast-import needs is deleted again); files are written with mode 100644. One process
+        instead of six per commit: the reconciler commits hundreds of services at once.
+        """
+        if not commits:
+            return []
+        ref = f"refs/autoopt/scratch/{os.getpid()}-{id(commits)}"
+        stream = _fast_import_stream(
+            ref, parent, commits, author, _git_date(now), [self._path(p) for p in _paths(commits)]
+        )
+        handle, marks = tempfile.mkstemp(prefix="autoopt-marks-", dir=self.git_dir)
+        os.close(handle)
+        try:
+            with tempfile.TemporaryFile(dir=self.git_dir) as feed:
+                feed.write(stream)
+                feed.seek(0)
+                self._repo.git.execute(
+                    ["git", "fast-import", "--quiet", "--done", f"--export-marks={marks}"],
+                    istream=feed,
+                )
+            found = dict(line.split() for line in Path(marks).read_text().splitlines() if line)
+        finally:
+            os.unlink(marks)
+            with contextlib.suppress(GitOpsError):
+                self._run("update-ref", "-d", ref)
+        return [found[f":{index}"] for index in range(1, len(commits) + 1)]
 
     def merge_no_ff(self, branch_ref: str, message: str, *, now: datetime) -> str:
         """``git merge --no-ff`` of ``branch_ref`` into the checked-out branch; the new sha.
@@ -367,3 +408,41 @@ def _parse_record(record: str) -> CommitInfo:
         committed_at=datetime.fromisoformat(committed),
         message=message.rstrip("\n") + "\n",
     )
+
+
+def _paths(commits: Sequence[tuple[Mapping[str, str | None], str]]) -> list[str]:
+    return sorted({path for files, _message in commits for path in files})
+
+
+def _quote(path: str) -> str:
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _fast_import_stream(
+    ref: str,
+    parent: str | None,
+    commits: Sequence[tuple[Mapping[str, str | None], str]],
+    author: Identity,
+    date: str,
+    full_paths: Sequence[str],
+) -> bytes:
+    """The ``git fast-import`` input for a chain of commits (paths already prefixed)."""
+    prefixed = dict(zip(_paths(commits), full_paths, strict=True))
+    out: list[bytes] = []
+    who = f"{author.name} <{author.email}> {date}"
+    for index, (files, message) in enumerate(commits, 1):
+        text = message.encode("utf-8")
+        out.append(f"commit {ref}\nmark :{index}\nauthor {who}\ncommitter {who}\n".encode())
+        out.append(f"data {len(text)}\n".encode() + text + b"\n")
+        if index == 1 and parent:
+            out.append(f"from {parent}\n".encode())
+        for path, content in sorted(files.items()):
+            name = _quote(prefixed[path])
+            if content is None:
+                out.append(f"D {name}\n".encode())
+                continue
+            blob = content.encode("utf-8")
+            out.append(f"M 100644 inline {name}\ndata {len(blob)}\n".encode() + blob + b"\n")
+        out.append(b"\n")
+    out.append(b"done\n")
+    return b"".join(out)

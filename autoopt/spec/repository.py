@@ -191,8 +191,9 @@ def _sort(repo: Repository, docs: list[Loaded[Any]], problems: list[Problem]) ->
 
 
 def _cross_check(repo: Repository, problems: list[Problem]) -> None:
+    by_path = {c.path.resolve(): c for c in repo.configs.values()}  # one pass, not one per policy
     for loaded in repo.policies.values():
-        _check_policy(repo, loaded, problems)
+        _check_policy(repo, loaded, problems, by_path)
     for config in repo.configs.values():
         canary = config.document.spec.canary
         if canary is not None and canary.policy is not None and canary.policy not in repo.policies:
@@ -206,7 +207,12 @@ def _cross_check(repo: Repository, problems: list[Problem]) -> None:
             )
 
 
-def _check_policy(repo: Repository, loaded: Loaded[Policy], problems: list[Problem]) -> None:
+def _check_policy(
+    repo: Repository,
+    loaded: Loaded[Policy],
+    problems: list[Problem],
+    by_path: dict[Path, Loaded[LLMConfig]],
+) -> None:
     spec = loaded.document.spec
     target = spec.target
     where = loaded.where("spec", "target", "config")
@@ -218,7 +224,7 @@ def _check_policy(repo: Repository, loaded: Loaded[Policy], problems: list[Probl
     elif not path.is_file():
         problems.append(Problem(where, "spec.target.config", f"{target.config!r} does not exist"))
     elif path not in repo.broken:  # a broken config already reported its own problems
-        config = next((c for c in repo.configs.values() if c.path.resolve() == path), None)
+        config = by_path.get(path)
         if config is None:
             problems.append(
                 Problem(

@@ -1,0 +1,294 @@
+"""``autoopt reconcile``: judge every active rollout stage and promote, hold or roll it back."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from autoopt.cli.options import format_option, metrics_option, repo_option
+from autoopt.errors import UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    from autoopt.controls import ControlPlan, ControlResult
+    from autoopt.gitops.forge import Forge
+    from autoopt.metrics import MetricsRead
+    from autoopt.reconcile import ReconcileResult, RepoState, ServiceResult
+    from autoopt.rollout.gitport import BaseBranch
+    from autoopt.spec.models import Settings
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: an ISO 8601 timestamp (UTC when no offset is given); the clock otherwise."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO 8601 timestamp such as 2026-11-25T10:00:00Z",
+            param_hint="--now",
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def base_branch(root: Path, settings: Settings, now: datetime) -> BaseBranch:
+    from autoopt.gitops.repo import Identity
+    from autoopt.rollout.gitport import BaseBranch
+
+    defaults, bot = settings.spec.defaults, settings.spec.bot
+    identity = Identity(bot.name, bot.email)
+    return BaseBranch(
+        root, base=defaults.base_branch, remote=defaults.remote, identity=identity, now=now
+    )
+
+
+def forge_for(git: BaseBranch, settings: Settings) -> Forge:
+    """The forge of ``autoopt.yaml`` (the token, for GitHub, from the environment)."""
+    import os
+
+    from autoopt.gitops.forges import make_forge
+
+    return make_forge(settings, git.repo, env=os.environ, now=git.now)
+
+
+def read_metrics(root: Path, settings: Settings, src: str | None) -> MetricsRead:
+    """The canonical metrics table from ``--metrics SRC`` or the settings' source."""
+    from autoopt.metrics import read_metrics as read
+    from autoopt.metrics import source_from_settings
+
+    source = source_from_settings(settings.spec, root, override=src)
+    return read(source, settings.spec.prices)
+
+
+@click.command("reconcile")
+@repo_option
+@metrics_option
+@format_option("table", "json")
+@click.option("--dry-run", is_flag=True, help="Judge and print the plan; change nothing.")
+@click.option(
+    "--watch",
+    "interval",
+    metavar="INTERVAL",
+    default=None,
+    help="Run again every INTERVAL (30s, 5m, …) until interrupted.",
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIMESTAMP",
+    default=None,
+    help="Judge as of this ISO 8601 time instead of the clock (replays, tests, demos).",
+)
+def command(
+    repo: Path,
+    metrics_src: str | None,
+    fmt: str,
+    dry_run: bool,
+    interval: str | None,
+    now_text: str | None,
+) -> None:
+    """Judge every active rollout stage and watch window; promote, hold or roll back.
+
+    Each change is one commit on the base branch with Autoopt-* trailers, pushed with the
+    expected old head (a concurrent run makes this one re-read and re-judge). A paused config
+    or the emergency stop (.autoopt/EMERGENCY_STOP) makes it observe and report only.
+    """
+    from autoopt.spec.durations import parse_duration
+
+    try:
+        every = parse_duration(interval).total_seconds() if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--watch") from None
+    if every is None:
+        result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+        click.echo(render(result, read, fmt))
+        return
+    while True:  # until interrupted; a round that fails is reported and the next one runs
+        try:
+            result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+            click.echo(render(result, read, fmt))
+        except UserError as exc:
+            click.echo(f"error: {exc} (retrying in {interval})", err=True)
+        time.sleep(every)
+
+
+def run_once(
+    repo: Path, metrics_src: str | None, *, dry_run: bool, now: datetime
+) -> tuple[ReconcileResult, MetricsRead | None]:
+    """One round: read (and for real runs sync) the repository, judge, apply or preview."""
+    from autoopt import reconcile
+    from autoopt.rollout.state import read_settings
+
+    settings = read_settings(repo)
+    git = None if dry_run else base_branch(repo, settings, now)
+    if git is not None:
+        head = git.sync()
+        state = reconcile.read_state(repo, head, git.history())
+    else:
+        state = reconcile.read_state(repo, None, _history(repo, settings, now))
+    read = read_metrics(repo, settings, metrics_src) if reconcile.active(state) else None
+    plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
+    if git is None:
+        return reconcile.preview(plan), read
+    forge = forge_for(git, settings) if plan.needs_forge else None
+    return reconcile.apply(plan, git, forge), read
+
+
+def _history(repo: Path, settings: Settings, now: datetime) -> list[tuple[datetime, str]]:
+    """The audit log for a dry run: read when ``repo`` is a git clone, else nothing."""
+    from autoopt.errors import GitOpsError
+
+    try:
+        return base_branch(repo, settings, now).history()
+    except GitOpsError:
+        return []
+
+
+def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:
+    stop = result.stop
+    metrics = None if read is None else {"source": read.source, **read.rows.as_dict()}
+    return {
+        "now": result.now.isoformat().replace("+00:00", "Z"),
+        "metrics": metrics,
+        "emergency_stop": None
+        if stop is None
+        else {"reason": stop.reason, "by": stop.by, "at": stop.at},
+        "services": [
+            {
+                "service": s.plan.service,
+                "stable": s.plan.stable,
+                "canary": s.plan.canary,
+                "step": s.plan.step,
+                "weight": s.plan.weight,
+                "verdict": s.plan.verdict,
+                "reasons": [r.as_dict() for r in s.plan.reasons],
+                "applied": s.applied,
+                "commit": s.commit,
+                "phase": s.plan.phase,
+                "action": str(s.plan.action),
+                "blocked": s.plan.blocked,
+                "pull_request": s.pull_request,
+                "notes": list(s.notes),
+            }
+            for s in result.services
+        ],
+    }
+
+
+def _action(service: ServiceResult) -> str:
+    plan = service.plan
+    if service.applied:
+        return "pr opened" if plan.via == "pr" else str(plan.action)
+    if plan.blocked is not None:
+        return f"{plan.action} ({plan.blocked})"
+    if plan.via is not None:
+        return f"would {plan.action}"
+    return "-"
+
+
+def render(result: ReconcileResult, read: MetricsRead | None, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(as_json(result, read), indent=2)
+    lines = [] if read is None else [f"metrics: {read.source}; {read.rows.line()}"]
+    if result.stop is not None:
+        lines.append(f"EMERGENCY STOP ({result.stop.reason}): observing only")
+    header = (
+        "SERVICE",
+        "STABLE",
+        "CANARY",
+        "STEP",
+        "WEIGHT",
+        "VERDICT",
+        "ACTION",
+        "COMMIT",
+        "REASONS",
+    )
+    rows = [header]
+    for s in result.services:
+        p = s.plan
+        action = _action(s)
+        rows.append(
+            (
+                p.service,
+                p.stable,
+                p.canary or "-",
+                "watch" if p.phase == "watch" else str(p.step),
+                f"{p.weight}%" if p.weight is not None else "-",
+                p.verdict,
+                action,
+                (s.commit or "-")[:12],
+                ",".join(r.code for r in p.reasons) or "-",
+            )
+        )
+    if len(rows) == 1:
+        return "\n".join([*lines, "no active rollout"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        lines.append(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
+    return "\n".join(lines)
+
+
+def run_control(
+    repo: Path,
+    build: Callable[[RepoState], ControlPlan],
+    *,
+    dry_run: bool,
+    fmt: str,
+    forge: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Shared body of pause, resume, emergency-stop and rollback: plan, apply, render."""
+    from autoopt import controls
+    from autoopt.rollout.state import read_settings, read_state
+
+    if dry_run:
+        plan = build(read_state(repo))
+        result = controls.ControlResult(plan, applied=False, commit=None, attempts=0)
+    else:
+        settings = read_settings(repo)
+        git = base_branch(repo, settings, now or datetime.now(UTC))
+        result = controls.apply(build, git, forge_for(git, settings) if forge else None)
+    click.echo(render_control(result, fmt, dry_run=dry_run))
+
+
+def render_control(result: ControlResult, fmt: str, *, dry_run: bool) -> str:
+    plan = result.plan
+    if fmt == "json":
+        data = {
+            "action": plan.action,
+            "summary": plan.summary,
+            "services": list(plan.services),
+            "files": sorted(plan.files),
+            "applied": result.applied,
+            "commit": result.commit,
+            "notes": list(result.notes),
+        }
+        return json.dumps(data, indent=2)
+    lines = [plan.summary]
+    if dry_run and plan.files:
+        lines.append("dry run: would commit " + ", ".join(sorted(plan.files)))
+    elif result.commit:
+        lines.append(f"committed {result.commit[:12]}")
+    return "\n".join([*lines, *result.notes])
+
+
+def reason_option(func: F) -> F:
+    return click.option(
+        "--reason", required=True, help="Why (recorded in the commit and its trailers)."
+    )(func)
+
+
+def dry_run_option(func: F) -> F:
+    return click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")(
+        func
+    )

@@ -1,0 +1,344 @@
+"""The reconcile workflow: read the repository → judge every active rollout → plan → apply.
+
+``plan(state, metrics, now=...)`` is pure given its inputs: per service with an active rollout
+(or a watch window) it holds the judge's verdict with its reasons, the new file text and the
+commit message with ``Autoopt-*`` trailers. ``apply(plan, git, forge)`` carries it out: one
+commit per changed service, pushed with the expected old head; when another reconciler moved
+the branch first (:class:`StaleHead`) it re-reads, re-judges and retries, so two runs never
+promote the same stage twice. Holds change nothing; a paused config or the emergency stop
+makes the plan observe and report only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from autoopt.errors import StaleHead
+from autoopt.gitops import trailers as tr
+from autoopt.gitops.forge import Forge, PRRequest
+from autoopt.rollout import messages
+from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
+from autoopt.rollout.observe import Frames, evidence_for, recovery, split_by_service
+from autoopt.rollout.ports import RolloutGit
+from autoopt.rollout.state import RepoState, pr_number, read_state
+from autoopt.rollout.stop import EmergencyStop
+from autoopt.spec.load import Loaded
+from autoopt.spec.models import LLMConfig, Policy, Strategy
+from autoopt.spec.repository import Repository
+from autoopt.values import Reason
+
+Blocked = Literal["paused", "emergency_stop"]
+PlanPhase = Literal["rollout", "watch", "recovery"]
+Via = Literal["commit", "pr"]
+MAX_ATTEMPTS = 5
+__all__ = ["RepoState", "apply", "plan", "pr_number", "preview", "read_state"]
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    service: str
+    path: str  # the config file, relative to the repository root
+    phase: PlanPhase  # rollout | watch | recovery (after a rollback: reported only)
+    stable: str
+    canary: str | None  # the version being rolled out (the new stable in the watch phase)
+    step: int | None
+    weight: int | None
+    verdict: str
+    action: Action
+    reasons: tuple[Reason, ...]
+    policy: str | None
+    proposal: str | None
+    new_text: str | None  # what the file becomes; None when nothing changes
+    message: str
+    via: Via | None  # how the change lands; None when nothing changes
+    blocked: Blocked | None = None  # why a change was not planned although judged
+
+
+@dataclass(frozen=True)
+class ReconcilePlan:
+    now: datetime
+    head: str | None
+    stop: EmergencyStop | None
+    services: tuple[ServicePlan, ...]
+    base: str = "main"  # the base branch rollouts commit to
+    metrics: Frames = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def changes(self) -> tuple[ServicePlan, ...]:
+        return tuple(s for s in self.services if s.via is not None)
+
+    @property
+    def needs_forge(self) -> bool:
+        """True when applying opens a step PR or comments on a rollout's pull request."""
+        return any(s.via == "pr" or (s.verdict == "rollback" and s.proposal) for s in self.changes)
+
+
+def active(state: RepoState) -> bool:
+    """True when some service has a rollout, a watch window or a recent rollback to judge."""
+    configs = state.repository.configs.values()
+    return bool(state.rollbacks) or any(phase_of(c.document) is not None for c in configs)
+
+
+def plan(state: RepoState, metrics: Any, *, now: datetime) -> ReconcilePlan:
+    """Judge every active rollout and watch window of ``state`` at ``now``."""
+    frames = metrics if isinstance(metrics, dict) else split_by_service(metrics)
+    repo = state.repository
+    services = []
+    for name in sorted(repo.configs):
+        planned = plan_service(state, repo.configs[name], frames.get(name), now=now)
+        if planned is not None:
+            services.append(planned)
+    base = repo.settings.spec.defaults.base_branch
+    return ReconcilePlan(now, state.head, state.stop, tuple(services), base, frames)
+
+
+def policy_for(repo: Repository, config: LLMConfig) -> tuple[Policy | None, Strategy]:
+    """The policy the rollout names (or the one targeting the service) and its strategy."""
+    name = config.spec.canary.policy if config.spec.canary is not None else None
+    loaded = repo.policies.get(name) if name else None
+    if loaded is None:
+        service = config.metadata.name
+        loaded = next(
+            (p for p in repo.policies.values() if p.document.spec.target.service == service),
+            None,
+        )
+    if loaded is None:
+        return None, repo.strategies["balanced"]
+    return loaded.document, repo.strategy_for(loaded.document)
+
+
+def plan_service(
+    state: RepoState, loaded: Loaded[LLMConfig], frame: Any, *, now: datetime
+) -> ServicePlan | None:
+    """Judge one service and plan its next state; None when it has nothing to judge."""
+    repo, stop, config = state.repository, state.stop, loaded.document
+    phase = phase_of(config)
+    if phase is None:
+        return _recovery(state, loaded, frame, now=now)
+    policy, strategy = policy_for(repo, config)
+    starts = state.stages.get(config.metadata.name)
+    found: Evidence = evidence_for(frame, config, strategy, now=now, starts=starts)
+    moved = transition(
+        loaded.text, config, found, strategy=strategy, policy=policy, now=now, tree=loaded.tree
+    )
+    blocked: Blocked | None = (
+        "emergency_stop" if stop is not None else "paused" if config.spec.paused else None
+    )
+    via: Via | None = None
+    if moved.new_text is not None and moved.new_text != loaded.text and blocked is None:
+        pr_mode = policy is not None and policy.spec.promotion == "pr"
+        via = "pr" if pr_mode and moved.action in (Action.ADVANCE, Action.PROMOTE) else "commit"
+    return _service_plan(repo, loaded, phase, policy, moved, via, blocked)
+
+
+def _recovery(
+    state: RepoState, loaded: Loaded[LLMConfig], frame: Any, *, now: datetime
+) -> ServicePlan | None:
+    """After a rollback, within the watch window (or the maximum stage time): did it recover?
+
+    Reported only (phase ``recovery``, verdict hold); nothing is changed.
+    """
+    config = loaded.document
+    rollback = state.rollbacks.get(config.metadata.name)
+    if rollback is None or rollback.stable != config.spec.stable.version:
+        return None
+    policy, strategy = policy_for(state.repository, config)
+    window = strategy.spec.rollout.watch or strategy.spec.rollout.max_stage_time
+    if not rollback.at <= now < rollback.at + window:
+        return None
+    reasons = recovery(
+        frame,
+        strategy,
+        service=config.metadata.name,
+        rolled_back=rollback.version,
+        stable=rollback.stable,
+        at=rollback.at,
+        now=now,
+    )
+    return ServicePlan(
+        service=config.metadata.name,
+        path=_relative(state.repository.root, loaded.path),
+        phase="recovery",
+        stable=config.spec.stable.version,
+        canary=rollback.version,
+        step=None,
+        weight=None,
+        verdict="hold",
+        action=Action.NONE,
+        reasons=reasons,
+        policy=policy.metadata.name if policy is not None else None,
+        proposal=None,
+        new_text=None,
+        message="",
+        via=None,
+    )
+
+
+def _service_plan(
+    repo: Repository,
+    loaded: Loaded[LLMConfig],
+    phase: Phase,
+    policy: Policy | None,
+    moved: Transition,
+    via: Via | None,
+    blocked: Blocked | None,
+) -> ServicePlan:
+    spec = loaded.document.spec
+    canary = spec.canary
+    version = canary.version if canary is not None else spec.stable.version
+    stable = spec.stable.version if canary is not None else _previous_version(loaded.document)
+    step = canary.step + 1 if canary is not None and moved.action is Action.ADVANCE else None
+    weight = canary.steps[step] if canary is not None and step is not None else None
+    trailers: messages.Trailers = (
+        (tr.SERVICE, loaded.document.metadata.name),
+        (tr.POLICY, policy.metadata.name if policy is not None else "none"),
+        (tr.DECISION, moved.verdict),
+        (messages.ACTION, str(moved.action)),
+        (tr.FROM_VERSION, stable),
+        (tr.VERSION, version),
+        *(((tr.STEP, str(step)), (messages.WEIGHT, str(weight))) if step else ()),
+        *messages.reason_trailers(moved.reasons),
+    )
+    title = messages.subject(
+        moved.action, loaded.document.metadata.name, version, stable=stable, weight=weight
+    )
+    return ServicePlan(
+        service=loaded.document.metadata.name,
+        path=_relative(repo.root, loaded.path),
+        phase=phase,
+        stable=spec.stable.version,
+        canary=version,
+        step=canary.step if canary is not None else None,
+        weight=canary.weight if canary is not None else None,
+        verdict=moved.verdict,
+        action=moved.action,
+        reasons=moved.reasons,
+        policy=policy.metadata.name if policy is not None else None,
+        proposal=canary.proposal if canary is not None else None,
+        new_text=moved.new_text if via is not None else None,
+        message=messages.format_message(title, messages.reason_lines(moved.reasons), trailers),
+        via=via,
+        blocked=blocked if moved.new_text is not None else None,
+    )
+
+
+def _previous_version(config: LLMConfig) -> str:
+    previous = config.spec.previous
+    return previous.version if previous is not None else config.spec.stable.version
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# --------------------------------------------------------------------------- apply
+
+
+@dataclass(frozen=True)
+class ServiceResult:
+    plan: ServicePlan
+    applied: bool
+    commit: str | None = None
+    pull_request: str | None = None  # URL of the step's pull request (promotion: pr)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    now: datetime
+    stop: EmergencyStop | None
+    services: tuple[ServiceResult, ...]
+    attempts: int  # 1 when the first push went through; more after StaleHead retries
+    head: str | None = None
+
+
+def preview(plan_: ReconcilePlan) -> ReconcileResult:
+    """The result of a dry run: the plan, nothing applied."""
+    services = tuple(ServiceResult(s, applied=False) for s in plan_.services)
+    return ReconcileResult(plan_.now, plan_.stop, services, attempts=0, head=plan_.head)
+
+
+def apply(
+    plan_: ReconcilePlan, git: RolloutGit, forge: Forge | None, *, attempts: int = MAX_ATTEMPTS
+) -> ReconcileResult:
+    """Carry out ``plan_``; on StaleHead re-read, re-judge and retry (at most ``attempts``)."""
+    current = plan_
+    for attempt in range(1, attempts + 1):
+        try:
+            committed, head = _commit_all(current, git)
+        except StaleHead:
+            head = git.sync()
+            current = plan(read_state(git.root, head, git.history()), plan_.metrics, now=plan_.now)
+            continue
+        results = [
+            _finish(s, committed.get(s.service), current.base, git, forge) for s in current.services
+        ]
+        return ReconcileResult(current.now, current.stop, tuple(results), attempt, head)
+    raise StaleHead(
+        f"the base branch kept moving: gave up after {attempts} attempts; run reconcile again"
+    )
+
+
+def _commit_all(plan_: ReconcilePlan, git: RolloutGit) -> tuple[dict[str, str], str | None]:
+    """Commit every direct change on the base branch and push them in one go."""
+    direct = [s for s in plan_.changes if s.via == "commit"]
+    shas = git.commit_all([({s.path: s.new_text}, s.message) for s in direct])
+    committed = {s.service: sha for s, sha in zip(direct, shas, strict=True)}
+    if committed:
+        git.push(expected=plan_.head)
+    head = next(reversed(committed.values()), plan_.head) if committed else plan_.head
+    return committed, head
+
+
+def _finish(
+    service: ServicePlan, commit: str | None, base: str, git: RolloutGit, forge: Forge | None
+) -> ServiceResult:
+    if service.via == "pr":
+        if forge is None:
+            return ServiceResult(service, applied=False, notes=("no forge to open the PR",))
+        return _open_step_pr(service, base, git, forge)
+    if commit is None:
+        return ServiceResult(service, applied=False)
+    notes: tuple[str, ...] = ()
+    if service.verdict == "rollback" and service.proposal:
+        notes = (
+            _comment_rollback(service, commit, forge)
+            if forge is not None
+            else ("no forge: the pull request was not commented",)
+        )
+    return ServiceResult(service, applied=True, commit=commit, notes=notes)
+
+
+def _open_step_pr(service: ServicePlan, base: str, git: RolloutGit, forge: Forge) -> ServiceResult:
+    suffix = "promote" if service.action is Action.PROMOTE else f"step-{(service.step or 0) + 1}"
+    branch = f"autoopt/{service.service}/{service.canary}/{suffix}"
+    existing = forge.find_pr(branch)
+    if existing is not None:
+        note = f"pull request #{existing.number} for this step is waiting for review"
+        return ServiceResult(service, True, existing.head_sha or None, existing.url, (note,))
+    sha = git.push_branch(branch, {service.path: service.new_text}, service.message)
+    title, _, body = service.message.partition("\n")
+    pr, _created = forge.upsert_pr(
+        PRRequest(title=title, body=body.strip(), head=branch, base=base, labels=("autoopt",))
+    )
+    return ServiceResult(service, applied=True, commit=sha, pull_request=pr.url)
+
+
+def _comment_rollback(service: ServicePlan, commit: str, forge: Forge) -> tuple[str, ...]:
+    number = pr_number(service.proposal or "")
+    if number is None:
+        return (f"cannot comment: {service.proposal!r} is not a pull-request reference",)
+    lines = [
+        f"**autoopt rolled back `{service.service}` {service.canary}** in {commit[:12]}; "
+        f"{service.stable} stays stable.",
+        "",
+        *messages.reason_lines(service.reasons),
+    ]
+    forge.comment(number, "\n".join(lines), marker=f"autoopt-rollback-{service.service}")
+    return (f"commented on pull request #{number}",)

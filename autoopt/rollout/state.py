@@ -1,0 +1,60 @@
+"""What the rollout workflows read: the repository at the base branch's head, and helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from autoopt.rollout.history import Record, Rollback, entries, last_rollbacks, stage_starts
+from autoopt.rollout.stop import EmergencyStop, read_stop
+from autoopt.spec.load import load_document
+from autoopt.spec.models import Settings
+from autoopt.spec.repository import SETTINGS_FILE, Repository, load_repository
+
+StageStarts = Mapping[int, datetime]  # rollout stage → when it started (from the audit log)
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """The documents as read at ``head`` of the base branch, and the emergency stop if set."""
+
+    repository: Repository
+    head: str | None = None
+    stop: EmergencyStop | None = None
+    stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
+    rollbacks: Mapping[str, Rollback] = field(default_factory=dict)  # service → last rollback
+
+
+def read_state(root: Path, head: str | None = None, log: Iterable[Record] = ()) -> RepoState:
+    """The repository at ``root`` (read at ``head``), with what its audit ``log`` tells."""
+    repository = load_repository(root)
+    found = entries(log)
+    configs = {name: c.document for name, c in repository.configs.items()}
+    return RepoState(
+        repository, head, read_stop(root), stage_starts(found, configs), last_rollbacks(found)
+    )
+
+
+def pr_number(reference: str) -> int | None:
+    """The pull-request number in a forge reference: ``#12``, ``12`` or ``…/pull/12``."""
+    digits = ""
+    for char in reversed(reference.strip()):
+        if not char.isdigit():
+            break
+        digits = char + digits
+    return int(digits) if digits else None
+
+
+def read_settings(root: Path) -> Settings:
+    """Only ``autoopt.yaml`` (defaults when absent): what is needed before the git sync."""
+    path = root / SETTINGS_FILE
+    if path.is_file():
+        document = load_document(path, kind="Settings", display=SETTINGS_FILE).document
+        assert isinstance(document, Settings)
+        return document
+    name = root.resolve().name or "repo"
+    return Settings.model_validate(
+        {"apiVersion": "autoopt/v1", "kind": "Settings", "metadata": {"name": name}}
+    )
