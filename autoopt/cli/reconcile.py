@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,11 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from autoopt.controls import ControlPlan, ControlResult
-    from autoopt.gitops.forge import Forge
     from autoopt.metrics import MetricsRead
     from autoopt.reconcile import ReconcileResult, RepoState, ServiceResult
-    from autoopt.rollout.gitport import BaseBranch
-    from autoopt.spec.models import Settings
 
 
 def parse_now(text: str | None) -> datetime:
@@ -37,35 +35,6 @@ def parse_now(text: str | None) -> datetime:
             param_hint="--now",
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def base_branch(root: Path, settings: Settings, now: datetime) -> BaseBranch:
-    from autoopt.gitops.repo import Identity
-    from autoopt.rollout.gitport import BaseBranch
-
-    defaults, bot = settings.spec.defaults, settings.spec.bot
-    identity = Identity(bot.name, bot.email)
-    return BaseBranch(
-        root, base=defaults.base_branch, remote=defaults.remote, identity=identity, now=now
-    )
-
-
-def forge_for(git: BaseBranch, settings: Settings) -> Forge:
-    """The forge of ``autoopt.yaml`` (the token, for GitHub, from the environment)."""
-    import os
-
-    from autoopt.gitops.forges import make_forge
-
-    return make_forge(settings, git.repo, env=os.environ, now=git.now)
-
-
-def read_metrics(root: Path, settings: Settings, src: str | None) -> MetricsRead:
-    """The canonical metrics table from ``--metrics SRC`` or the settings' source."""
-    from autoopt.metrics import read_metrics as read
-    from autoopt.metrics import source_from_settings
-
-    source = source_from_settings(settings.spec, root, override=src)
-    return read(source, settings.spec.prices)
 
 
 @click.command("reconcile")
@@ -101,6 +70,7 @@ def command(
     expected old head (a concurrent run makes this one re-read and re-judge). A paused config
     or the emergency stop (.autoopt/EMERGENCY_STOP) makes it observe and report only.
     """
+    from autoopt.rollout import runner
     from autoopt.spec.durations import parse_duration
 
     try:
@@ -108,48 +78,20 @@ def command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--watch") from None
     if every is None:
-        result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+        result, read = runner.run_once(
+            repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
+        )
         click.echo(render(result, read, fmt))
         return
     while True:  # until interrupted; a round that fails is reported and the next one runs
         try:
-            result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
+            result, read = runner.run_once(
+                repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
+            )
             click.echo(render(result, read, fmt))
         except UserError as exc:
             click.echo(f"error: {exc} (retrying in {interval})", err=True)
         time.sleep(every)
-
-
-def run_once(
-    repo: Path, metrics_src: str | None, *, dry_run: bool, now: datetime
-) -> tuple[ReconcileResult, MetricsRead | None]:
-    """One round: read (and for real runs sync) the repository, judge, apply or preview."""
-    from autoopt import reconcile
-    from autoopt.rollout.state import read_settings
-
-    settings = read_settings(repo)
-    git = None if dry_run else base_branch(repo, settings, now)
-    if git is not None:
-        head = git.sync()
-        state = reconcile.read_state(repo, head, git.history())
-    else:
-        state = reconcile.read_state(repo, None, _history(repo, settings, now))
-    read = read_metrics(repo, settings, metrics_src) if reconcile.active(state) else None
-    plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
-    if git is None:
-        return reconcile.preview(plan), read
-    forge = forge_for(git, settings) if plan.needs_forge else None
-    return reconcile.apply(plan, git, forge), read
-
-
-def _history(repo: Path, settings: Settings, now: datetime) -> list[tuple[datetime, str]]:
-    """The audit log for a dry run: read when ``repo`` is a git clone, else nothing."""
-    from autoopt.errors import GitOpsError
-
-    try:
-        return base_branch(repo, settings, now).history()
-    except GitOpsError:
-        return []
 
 
 def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:
@@ -249,6 +191,7 @@ def run_control(
 ) -> None:
     """Shared body of pause, resume, emergency-stop and rollback: plan, apply, render."""
     from autoopt import controls
+    from autoopt.rollout.runner import base_branch, forge_for
     from autoopt.rollout.state import read_settings, read_state
 
     if dry_run:
@@ -257,7 +200,7 @@ def run_control(
     else:
         settings = read_settings(repo)
         git = base_branch(repo, settings, now or datetime.now(UTC))
-        result = controls.apply(build, git, forge_for(git, settings) if forge else None)
+        result = controls.apply(build, git, forge_for(git, settings, os.environ) if forge else None)
     click.echo(render_control(result, fmt, dry_run=dry_run))
 
 

@@ -166,6 +166,10 @@ class GitRepo:
         args += [self._path(p) for p in paths]
         return [_parse_record(r) for r in self._run(*args).split(_RECORD) if r.strip()]
 
+    def diff(self, old: str, new: str, relpath: str) -> str:
+        """The unified diff of ``relpath`` between two revisions."""
+        return self._run("diff", "--no-color", old, new, "--", self._path(relpath))
+
     def file_versions(self, relpath: str, revs: Sequence[str] = ("HEAD",)) -> list[FileVersion]:
         """Every committed version of ``relpath`` reachable from ``revs``, oldest first.
 
@@ -446,3 +450,21 @@ def _fast_import_stream(
         out.append(b"\n")
     out.append(b"done\n")
     return b"".join(out)
+
+
+def init_bare(path: Path, *, branch: str = "main") -> Path:
+    """Create an empty bare repository (an ``origin``) at ``path``."""
+    git.Repo.init(path, bare=True, initial_branch=branch)
+    return path
+
+
+def clone(origin: Path, dest: Path, *, identity: Identity) -> GitRepo:
+    """Clone ``origin`` into ``dest`` with ``identity`` as the clone's own git identity."""
+    try:
+        repo = git.Repo.clone_from(str(origin), dest)
+    except GitCommandError as exc:
+        raise GitOpsError(f"cannot clone {origin}: {_stderr(exc)}") from None
+    with repo.config_writer() as config:
+        config.set_value("user", "name", identity.name)
+        config.set_value("user", "email", identity.email)
+    return GitRepo(dest)
