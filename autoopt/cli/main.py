@@ -15,6 +15,7 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: command name → (module under autoopt.cli, one-line help). Modules load only when run,
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
     "init": ("init", "Write an annotated starter repository (settings, policy, config)."),
     "validate": ("validate", "Check autoopt.yaml, policies and configs; every error located."),
     "test": ("test", "Run the tests: cases of policies through the decision engine."),

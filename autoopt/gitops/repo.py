@@ -1,0 +1,349 @@
+"""The one adapter to git (the only module that imports gitpython).
+
+Commits are built with plumbing (a temporary index, ``write-tree``, ``commit-tree``), so a
+proposal never touches the work tree and a branch is pushed only when its commit is complete.
+Commit dates come from the ``now`` passed in, so the same content gives the same sha.
+Paths given to :class:`GitRepo` methods are relative to the GitOps directory it was opened on,
+which may be a sub-directory of the git work tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+import git
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from autoopt.errors import GitOpsError, StaleHead
+
+_RECORD = "\x1e"
+_FIELD = "\x00"
+_REJECTED = ("stale info", "fetch first", "non-fast-forward", "rejected")
+_LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%aI%x00%cI%x00%B%x1e"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who commits: a name and an e-mail address."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One committed version of a file: the commit that wrote it, when, and the text."""
+
+    sha: str
+    committed_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit as ``git log`` shows it; ``message`` includes the trailers."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    authored_at: datetime
+    committed_at: datetime
+    message: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def _git_date(now: datetime) -> str:
+    if now.tzinfo is None:
+        raise ValueError("commit dates must be timezone-aware")
+    return f"{int(now.timestamp())} {now.strftime('%z')}"
+
+
+class GitRepo:
+    """A git work tree (or a directory inside one) that autoopt reads and commits to."""
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            self._repo = git.Repo(Path(path), search_parent_directories=True)
+        except (InvalidGitRepositoryError, NoSuchPathError):
+            raise GitOpsError(f"{path}: not inside a git repository") from None
+        if self._repo.bare or self._repo.working_tree_dir is None:
+            raise GitOpsError(f"{path}: a bare repository has no work tree")
+        self.root = Path(self._repo.working_tree_dir).resolve()
+        here = Path(path).resolve()
+        self.prefix = PurePosixPath(here.relative_to(self.root).as_posix())
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _run(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        try:
+            out = self._repo.git.execute(
+                ["git", *args], env=dict(env) if env else None, strip_newline_in_stdout=False
+            )
+        except GitCommandError as exc:
+            detail = (exc.stderr or "").strip().replace("\n", " ") or str(exc)
+            raise GitOpsError(f"git {args[0]} failed: {detail}") from None
+        return str(out)
+
+    def _path(self, relpath: str) -> str:
+        return str(self.prefix / relpath) if str(self.prefix) != "." else relpath
+
+    @property
+    def git_dir(self) -> Path:
+        """The common git directory (shared by linked worktrees)."""
+        return Path(self._repo.common_dir).resolve()
+
+    # ------------------------------------------------------------------ reading
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch, or None for a detached head."""
+        try:
+            out = self._repo.git.execute(["git", "symbolic-ref", "--quiet", "--short", "HEAD"])
+        except GitCommandError:
+            return None
+        return str(out).strip() or None
+
+    def rev(self, ref: str) -> str | None:
+        """The commit sha ``ref`` points at, or None when it does not exist."""
+        try:
+            out = self._repo.git.execute(
+                ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+            )
+        except GitCommandError:
+            return None
+        return str(out).strip() or None
+
+    def branch_sha(self, branch: str) -> str | None:
+        return self.rev(f"refs/heads/{branch}")
+
+    def show(self, rev: str, relpath: str) -> str | None:
+        """The text of ``relpath`` at ``rev``, or None when the file is not there."""
+        try:
+            out = self._repo.git.execute(
+                ["git", "cat-file", "blob", f"{rev}:{self._path(relpath)}"],
+                strip_newline_in_stdout=False,
+            )
+        except GitCommandError:
+            return None
+        return str(out)
+
+    def is_dirty(self) -> bool:
+        """True when tracked files have uncommitted changes (untracked files do not count)."""
+        return self._repo.is_dirty(index=True, working_tree=True, untracked_files=False)
+
+    def ensure_clean(self) -> None:
+        if self.is_dirty():
+            changed = self._run("status", "--porcelain", "--untracked-files=no").split("\n")
+            shown = ", ".join(line[3:] for line in changed if line.strip())
+            raise GitOpsError(
+                f"the work tree has uncommitted changes ({shown}); commit or stash them first"
+            )
+
+    def log(
+        self, revs: Sequence[str] = ("HEAD",), paths: Sequence[str] = (), *, max_count: int = 0
+    ) -> list[CommitInfo]:
+        """Commits reachable from ``revs`` (newest first), touching ``paths`` when given."""
+        if self.rev(revs[0]) is None:
+            return []
+        args = ["log", f"--format={_LOG_FORMAT}"]
+        if max_count:
+            args.append(f"--max-count={max_count}")
+        args += [*revs, "--"]
+        args += [self._path(p) for p in paths]
+        return [_parse_record(r) for r in self._run(*args).split(_RECORD) if r.strip()]
+
+    def file_versions(self, relpath: str, revs: Sequence[str] = ("HEAD",)) -> list[FileVersion]:
+        """Every committed version of ``relpath`` reachable from ``revs``, oldest first.
+
+        A commit appears when it changed the file's text; deletions are skipped.
+        """
+        versions: list[FileVersion] = []
+        seen: set[str] = set()
+        for info in reversed(self.log(revs, [relpath])):
+            text = self.show(info.sha, relpath)
+            if text is None or text in seen:
+                continue
+            seen.add(text)
+            versions.append(FileVersion(info.sha, info.committed_at, text))
+        return versions
+
+    def commits_between(self, base: str, head: str) -> list[CommitInfo]:
+        """Commits on ``head`` that are not on ``base`` (newest first)."""
+        return self.log([head, f"^{base}"])
+
+    # ------------------------------------------------------------------ remotes
+
+    def has_remote(self, remote: str) -> bool:
+        return remote in [r.name for r in self._repo.remotes]
+
+    def remote_sha(self, remote: str, branch: str) -> str | None:
+        """Where ``branch`` is on ``remote`` now (asks the remote), or None if absent."""
+        out = self._run("ls-remote", remote, f"refs/heads/{branch}")
+        for line in out.splitlines():
+            sha, _, ref = line.partition("\t")
+            if ref == f"refs/heads/{branch}":
+                return sha
+        return None
+
+    def fetch(self, remote: str, branch: str) -> str | None:
+        """Fetch ``branch`` from ``remote`` into ``refs/remotes/<remote>/<branch>``."""
+        if self.remote_sha(remote, branch) is None:
+            return None
+        spec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+        self._run("fetch", "--quiet", remote, spec)
+        return self.rev(f"refs/remotes/{remote}/{branch}")
+
+    def push(self, remote: str, branch: str, sha: str, *, expected: str | None) -> None:
+        """Set ``branch`` on ``remote`` to ``sha`` if it is still at ``expected``.
+
+        ``expected=None`` means the branch must not exist yet. When the remote moved, raise
+        :class:`StaleHead`; the remote is left as it was (one atomic push).
+        """
+        lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
+        refspec = f"{sha}:refs/heads/{branch}"
+        try:
+            self._repo.git.execute(
+                ["git", "push", "--porcelain", "--atomic", lease, remote, refspec]
+            )
+        except GitCommandError as exc:
+            text = f"{exc.stdout or ''} {exc.stderr or ''}"
+            if any(m in text for m in _REJECTED):
+                raise StaleHead(
+                    f"{remote}/{branch} moved since it was read (expected "
+                    f"{(expected or 'no branch')[:12]}); re-read and retry"
+                ) from None
+            detail = (exc.stderr or "").strip().replace("\n", " ")
+            raise GitOpsError(f"git push to {remote} failed: {detail}") from None
+        self.set_remote_tracking(remote, branch, sha)
+
+    def set_remote_tracking(self, remote: str, branch: str, sha: str) -> None:
+        self._run("update-ref", f"refs/remotes/{remote}/{branch}", sha)
+
+    # ------------------------------------------------------------------ writing
+
+    def set_branch(self, branch: str, sha: str, *, expected: str | None) -> None:
+        """Point the local ``branch`` at ``sha`` if it is still at ``expected`` (None: new)."""
+        if branch == self.current_branch():
+            raise GitOpsError(f"branch {branch} is checked out; switch to another branch first")
+        old = expected or "0" * 40
+        try:
+            self._repo.git.execute(["git", "update-ref", f"refs/heads/{branch}", sha, old])
+        except GitCommandError:
+            raise StaleHead(f"branch {branch} moved since it was read; re-read and retry") from None
+
+    def commit_files(
+        self,
+        parent: str | None,
+        files: Mapping[str, str],
+        message: str,
+        *,
+        author: Identity,
+        now: datetime,
+        committer: Identity | None = None,
+    ) -> str:
+        """Build a commit of ``parent``'s tree with ``files`` replaced; return its sha.
+
+        Nothing outside the object database changes: no ref, no index, no work tree. The same
+        inputs give the same sha.
+        """
+        who = committer or author
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_AUTHOR_DATE": _git_date(now),
+            "GIT_COMMITTER_NAME": who.name,
+            "GIT_COMMITTER_EMAIL": who.email,
+            "GIT_COMMITTER_DATE": _git_date(now),
+        }
+        with self._scratch_index() as index:
+            env["GIT_INDEX_FILE"] = index
+            self._run("read-tree", *([parent] if parent else ["--empty"]), env=env)
+            for relpath, text in sorted(files.items()):
+                blob = self._store_blob(text)
+                mode = self._mode(parent, relpath)
+                self._run(
+                    "update-index",
+                    "--add",
+                    "--cacheinfo",
+                    f"{mode},{blob},{self._path(relpath)}",
+                    env=env,
+                )
+            tree = self._run("write-tree", env=env).strip()
+        parents = ["-p", parent] if parent else []
+        return self._run("commit-tree", tree, *parents, "-m", message, env=env).strip()
+
+    @contextlib.contextmanager
+    def _scratch_index(self) -> Iterator[str]:
+        handle, name = tempfile.mkstemp(prefix="autoopt-index-", dir=self.git_dir)
+        os.close(handle)
+        os.unlink(name)  # git wants to create it itself
+        try:
+            yield name
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+    def _store_blob(self, text: str) -> str:
+        handle, name = tempfile.mkstemp(prefix="autoopt-blob-", dir=self.git_dir)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(text.encode("utf-8"))
+            return self._run("hash-object", "-w", "--no-filters", name).strip()
+        finally:
+            os.unlink(name)
+
+    def _mode(self, parent: str | None, relpath: str) -> str:
+        if parent:
+            out = self._run("ls-tree", parent, "--", self._path(relpath)).strip()
+            if out:
+                return out.split()[0]
+        return "100644"
+
+    def merge_no_ff(self, branch_ref: str, message: str, *, now: datetime) -> str:
+        """``git merge --no-ff`` of ``branch_ref`` into the checked-out branch; the new sha.
+
+        The merge uses the user's own git identity (a person merges); conflicts abort cleanly.
+        """
+        date = _git_date(now)
+        env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        try:
+            self._repo.git.execute(
+                ["git", "merge", "--no-ff", "--no-edit", "-m", message, branch_ref], env=env
+            )
+        except GitCommandError as exc:
+            with contextlib.suppress(GitCommandError):
+                self._repo.git.execute(["git", "merge", "--abort"])
+            detail = (exc.stdout or exc.stderr or "").strip().splitlines()
+            raise GitOpsError(
+                f"cannot merge {branch_ref}: {detail[-1] if detail else 'merge failed'}"
+            ) from None
+        sha = self.rev("HEAD")
+        assert sha is not None
+        return sha
+
+    def reset_branch_to(self, sha: str) -> None:
+        """Move the checked-out branch and the work tree back to ``sha`` (undo a local merge)."""
+        self._run("reset", "--hard", "--quiet", sha)
+
+
+def _parse_record(record: str) -> CommitInfo:
+    sha, parents, name, email, authored, committed, message = record.lstrip("\n").split(_FIELD, 6)
+    return CommitInfo(
+        sha=sha,
+        parents=tuple(parents.split()),
+        author_name=name,
+        author_email=email,
+        authored_at=datetime.fromisoformat(authored),
+        committed_at=datetime.fromisoformat(committed),
+        message=message.rstrip("\n") + "\n",
+    )

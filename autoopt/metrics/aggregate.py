@@ -1,0 +1,148 @@
+"""Time series per (service, version, bucket), aggregated by DuckDB.
+
+DuckDB runs the same query over a canonical DataFrame (``autoopt evaluate --by``) or straight
+over Parquet files (push-down: rows are validated inside the query and rejected rows counted
+by reason in the same scan). Quantiles are ``quantile_disc`` — the inverted empirical CDF,
+the same definition as the summaries — reported as points; the per-bucket interval columns
+for quantiles are not computed (see docs/metrics.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from autoopt.errors import UserError
+from autoopt.metrics.stats import wilson_arrays
+from autoopt.metrics.table import RowsReport
+from autoopt.values import Z95, Window
+
+BUCKETS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}
+
+_REASON = """CASE
+  WHEN "timestamp" IS NULL THEN 'missing_timestamp'
+  WHEN service IS NULL OR service = '' THEN 'missing_service'
+  WHEN version IS NULL OR version = '' THEN 'missing_version'
+  WHEN latency_ms IS NULL OR isnan(latency_ms) OR latency_ms < 0 THEN 'bad_latency'
+  WHEN error IS NULL THEN 'bad_error'
+  WHEN cost_usd < 0 THEN 'bad_cost'
+  WHEN quality < 0 OR quality > 100 THEN 'bad_quality'
+END"""
+
+
+def _query(relation: str, seconds: int, where: str) -> str:
+    # The reason is a grouping key rather than a FILTER on every aggregate: rejected rows land
+    # in groups of their own (summed into the report), and valid rows pay no per-aggregate test.
+    # NaN from pandas arrives as NULL, so count(x) < n means some values are unknown.
+    return f"""
+WITH groups AS (
+SELECT service, version,
+  time_bucket(INTERVAL '{seconds} seconds', "timestamp") AS bucket,
+  {_REASON} AS reason,
+  count(*) AS n,
+  sum(CAST(error AS INTEGER)) AS errors,
+  avg(cost_usd) AS cost_mean,
+  stddev_samp(cost_usd) AS cost_sd,
+  count(cost_usd) AS cost_n,
+  quantile_disc(latency_ms, [0.5, 0.95, 0.99]) AS latency_q,
+  avg(quality) AS quality_mean,
+  stddev_samp(quality) AS quality_sd,
+  count(quality) AS quality_n
+FROM {relation} {where} GROUP BY ALL)
+SELECT * EXCLUDE (latency_q), latency_q[1] AS p50, latency_q[2] AS p95, latency_q[3] AS p99
+FROM groups ORDER BY service, version, bucket"""
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _where(service: str | None, window: Window | None) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if service is not None:
+        clauses.append("service = ?")
+        params.append(service)
+    if window is not None:
+        clauses.append('"timestamp" >= ? AND "timestamp" < ?')
+        params.extend([window.start, window.end])
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def bucket_seconds(by: str) -> int:
+    if by not in BUCKETS:
+        raise UserError(f"--by {by!r}: expected one of {', '.join(BUCKETS)}")
+    return BUCKETS[by]
+
+
+def timeseries(
+    data: pd.DataFrame | Path | Sequence[Path],
+    by: str,
+    *,
+    service: str | None = None,
+    window: Window | None = None,
+) -> tuple[pd.DataFrame, RowsReport]:
+    """Per (service, version, bucket): n, errors, error rate (Wilson), cost, latency, quality.
+
+    ``data`` is a canonical DataFrame or Parquet file(s) in the canonical layout.
+    """
+    seconds = bucket_seconds(by)
+    con = _connect()
+    try:
+        if isinstance(data, pd.DataFrame):
+            con.register("metrics", data)
+            relation = "metrics"
+        else:
+            paths = [str(data)] if isinstance(data, Path) else [str(p) for p in data]
+            relation = "read_parquet(" + repr(paths) + ")"
+        where, params = _where(service, window)
+        raw = con.execute(_query(relation, seconds, where), params).df()
+    except duckdb.Error as exc:
+        raise UserError(f"cannot aggregate metrics: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return _finish(raw)
+
+
+def _finish(raw: pd.DataFrame) -> tuple[pd.DataFrame, RowsReport]:
+    report = RowsReport()
+    rejected = raw.loc[raw["reason"].notna()]
+    for reason, count in rejected.groupby("reason")["n"].sum().items():
+        report.reject(str(reason), int(count))
+    out = raw.loc[raw["reason"].isna()].reset_index(drop=True)
+    report.accepted = int(out["n"].sum())
+    n = out["n"].to_numpy(dtype="float64")
+    errors = out["errors"].to_numpy(dtype="float64")
+    rate, low, high = wilson_arrays(errors, n)
+    frame = pd.DataFrame(
+        {
+            "service": out["service"],
+            "version": out["version"],
+            "bucket": out["bucket"],
+            "n": out["n"].astype("int64"),
+            "errors": out["errors"].astype("int64"),
+            "error_rate": rate,
+            "error_rate_low": low,
+            "error_rate_high": high,
+            "latency_p50_ms": out["p50"].to_numpy(dtype="float64"),
+            "latency_p95_ms": out["p95"].to_numpy(dtype="float64"),
+            "latency_p99_ms": out["p99"].to_numpy(dtype="float64"),
+        }
+    )
+    for name, mean, sd, count in (
+        ("cost_per_request", "cost_mean", "cost_sd", out["cost_n"]),
+        ("quality", "quality_mean", "quality_sd", out["quality_n"]),
+    ):
+        se = out[sd].to_numpy(dtype="float64") / np.sqrt(count.to_numpy(dtype="float64"))
+        known = count.to_numpy(dtype="float64") == out["n"].to_numpy(dtype="float64")
+        values = out[mean].to_numpy(dtype="float64")
+        frame[name] = np.where(known, values, np.nan) if name == "cost_per_request" else values
+        frame[f"{name}_low"] = frame[name] - Z95 * se
+        frame[f"{name}_high"] = frame[name] + Z95 * se
+    return frame, report

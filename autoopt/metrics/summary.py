@@ -1,0 +1,169 @@
+"""Per-candidate summaries over a window: what :mod:`autoopt.decide` reads.
+
+Definitions (also in docs/metrics.md):
+
+* latency quantiles are over every accepted row of the version (errors included), as the
+  inverted empirical CDF, with order-statistic intervals (:mod:`autoopt.metrics.stats`);
+* ``error_rate`` is errors / n with a Wilson interval;
+* ``cost_per_request`` is the mean of ``cost_usd``; absent when any row's cost is unknown;
+* ``daily_cost_usd`` is ``cost_per_request`` × the service's observed request rate (all
+  versions together, per day): what the version would cost if it served all the traffic;
+* ``quality`` is the mean of the rows that carry one; absent when none does;
+* ``tokens_out_mean`` is over successful rows; ``ttft_p95_ms`` over rows that carry a ttft.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autoopt.errors import UserError
+from autoopt.metrics.stats import mean_estimate, quantile_estimate, wilson
+from autoopt.spec.durations import parse_duration
+from autoopt.values import Candidate, Estimate, Summary, Window
+
+_DAY = 86400.0
+
+
+def parse_moment(text: str, now: datetime, *, option: str) -> datetime:
+    """``24h`` (that long before ``now``), or an ISO 8601 time (naive means UTC)."""
+    raw = text.strip()
+    try:
+        return now - parse_duration(raw)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(
+            f"{option} {text!r}: expected a duration such as 24h or 7d, or an ISO time "
+            "such as 2026-11-24T00:00:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def resolve_window(
+    since: str | None, until: str | None, now: datetime, frame: pd.DataFrame | None = None
+) -> Window:
+    """The window ``[start, end)`` the options ask for.
+
+    Without ``--since`` the window starts at the first row (or ``now`` − 24 h when there are
+    no rows); without ``--until`` it ends at ``now`` — or just after the last row, when the
+    data ends before ``now`` (recorded data, examples).
+    """
+    first, last = _extent(frame)
+    start = parse_moment(since, now, option="--since") if since else None
+    if until:
+        end = parse_moment(until, now, option="--until")
+    elif last is not None and last < now and (start is None or start <= last):
+        end = last + timedelta(microseconds=1)
+    else:
+        end = now
+    if start is None:
+        start = first if first is not None and first < end else end - timedelta(hours=24)
+    if start >= end:
+        raise UserError(
+            f"empty window: --since {start.isoformat()} is not before {end.isoformat()}"
+        )
+    return Window(start, end)
+
+
+def _extent(frame: pd.DataFrame | None) -> tuple[datetime | None, datetime | None]:
+    if frame is None or frame.empty:
+        return None, None
+    first: datetime = frame["timestamp"].min().to_pydatetime(warn=False)
+    last: datetime = frame["timestamp"].max().to_pydatetime(warn=False)
+    return first, last
+
+
+def in_window(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
+    ts = frame["timestamp"]
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    return frame.loc[(ts >= start) & (ts < end)]
+
+
+def observed_days(frame: pd.DataFrame, window: Window) -> float:
+    """The span of the window the rows cover, in days (at least one minute)."""
+    if frame.empty:
+        return window.seconds / _DAY
+    first = max(frame["timestamp"].min().to_pydatetime(warn=False), window.start)
+    last = min(frame["timestamp"].max().to_pydatetime(warn=False), window.end)
+    seconds: float = max((last - first).total_seconds(), 60.0)
+    return seconds / _DAY
+
+
+def summarise(
+    frame: pd.DataFrame,
+    service: str,
+    candidates: Mapping[str, Mapping[str, Any]],
+    window: Window,
+) -> list[Summary]:
+    """One :class:`Summary` per version of ``service`` seen in ``window``, sorted by version.
+
+    ``candidates`` maps version → params (from the config and its history); a version seen
+    in the metrics but unknown there gets empty params and a note.
+    """
+    rows = in_window(frame, window)
+    rows = rows.loc[rows["service"] == service]
+    if rows.empty:
+        return []
+    rate = len(rows) / observed_days(rows, window)
+    out = []
+    for version, group in rows.groupby("version", sort=True):
+        name = str(version)
+        params = candidates.get(name)
+        notes = () if params is not None else (f"version {name} is not in the config's history",)
+        candidate = Candidate(service, name, MappingProxyType(dict(params or {})))
+        metrics, more = measure(group, rate)
+        out.append(
+            Summary(
+                candidate=candidate,
+                n=len(group),
+                errors=int(group["error"].sum()),
+                window=window,
+                metrics=MappingProxyType(metrics),
+                notes=notes + more,
+            )
+        )
+    return out
+
+
+def measure(
+    group: pd.DataFrame, requests_per_day: float
+) -> tuple[dict[str, Estimate], tuple[str, ...]]:
+    """The metrics of one candidate's rows; unmeasurable ones are left out, with a note."""
+    notes: list[str] = []
+    errors = group["error"].to_numpy(dtype=bool)
+    latency = group["latency_ms"].to_numpy(dtype="float64")
+    metrics: dict[str, Estimate | None] = {
+        "error_rate": wilson(int(errors.sum()), len(group)),
+        "latency_p50_ms": quantile_estimate(latency, 0.50),
+        "latency_p95_ms": quantile_estimate(latency, 0.95),
+        "latency_p99_ms": quantile_estimate(latency, 0.99),
+        "ttft_p95_ms": quantile_estimate(group["ttft_ms"].to_numpy(dtype="float64"), 0.95),
+        "quality": mean_estimate(group["quality"].to_numpy(dtype="float64")),
+        "tokens_out_mean": mean_estimate(group["tokens_out"].to_numpy(dtype="float64")[~errors]),
+    }
+    cost = group["cost_usd"].to_numpy(dtype="float64")
+    unknown = int(np.isnan(cost).sum())
+    if unknown:
+        notes.append(f"cost unknown for {unknown} of {len(cost)} rows (no price for the model)")
+    else:
+        per_request = mean_estimate(cost)
+        metrics["cost_per_request"] = per_request
+        if per_request is not None:
+            metrics["daily_cost_usd"] = _scaled(per_request, requests_per_day)
+    if metrics["quality"] is None:
+        notes.append("no quality scores in the metrics")
+    return {k: v for k, v in metrics.items() if v is not None}, tuple(notes)
+
+
+def _scaled(estimate: Estimate, factor: float) -> Estimate:
+    se = estimate.se * factor if estimate.se is not None and math.isfinite(estimate.se) else None
+    return Estimate(estimate.value * factor, estimate.low * factor, estimate.high * factor, se)
