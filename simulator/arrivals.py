@@ -56,9 +56,17 @@ def poisson_arrivals(spec: Spec, rng: np.random.Generator) -> Floats:
     # n points uniform on [0, Λ(T)) given their count, sorted: a Poisson process on Λ.
     points = rng.exponential(1.0, n + 1)
     np.cumsum(points, out=points)
-    scaled = points[:n]
-    scaled *= cum[-1] / points[n]
-    return np.interp(scaled, cum, grid)
+    total = float(points[n])
+    out = points[:n]
+    out *= cum[-1] / total
+    return _interp_in_place(out, cum, grid)
+
+
+def _interp_in_place(x: Floats, xp: Floats, fp: Floats) -> Floats:
+    """``np.interp`` a chunk at a time into ``x`` itself (no second full-length array)."""
+    for lo in range(0, x.size, 1 << 20):
+        x[lo : lo + (1 << 20)] = np.interp(x[lo : lo + (1 << 20)], xp, fp)
+    return x
 
 
 def replay_arrivals(scenario: Scenario) -> Floats:

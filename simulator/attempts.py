@@ -85,6 +85,10 @@ class Outcome:
 def _fault_effects(
     model: int, b: Batch, faults: list[FaultWindow]
 ) -> tuple[Bools, Floats, Floats, Floats]:
+    """Per attempt: outage, latency factor, extra error probability, quality drop."""
+    if not faults:
+        n = b.time.size
+        return np.zeros(n, dtype=bool), np.ones(n), np.zeros(n), np.zeros(n)
     outage = np.zeros(b.time.size, dtype=bool)
     slow, more_errors, drop = np.ones(b.time.size), np.zeros(b.time.size), np.zeros(b.time.size)
     for f in faults:
@@ -115,18 +119,10 @@ def evaluate(
     """Outcomes of the batch's attempts (``state`` is not modified; see :func:`carry`)."""
     n = b.time.size
     outage, slow, more_errors, drop = _fault_effects(model, b, faults)
-    reject_s = spec.reject_latency_ms / 1000.0
     status = np.where(outage, OUTAGE, OK).astype(np.int8)
-    end = b.time + reject_s
+    end = b.time + spec.reject_latency_ms / 1000.0
     limited = ~outage
-    need = {
-        "requests": np.ones(int(limited.sum())),
-        "tokens": (b.tokens_in + b.max_tokens)[limited].astype(np.float64),
-    }
-    weights = [need[bk.unit] for bk in state.buckets]
-    admitted, deficits = admit(b.time[limited], weights, state.buckets)
-    queued = np.zeros(n, dtype=bool)
-    queued[np.flatnonzero(limited)[admitted]] = True
+    queued, deficits = _admission(state, b, limited)
     status[limited & ~queued] = RATE_LIMITED
 
     ttft = np.maximum(sample(spec.ttft_ms, n, rng) * slow, 1.0) / 1000.0
@@ -135,9 +131,13 @@ def evaluate(
     service = np.where(failed, ttft, ttft + n_out * spec.per_token_ms / 1000.0 * slow)
     patience = b.timeout if spec.timeout_s is None else np.minimum(b.timeout, spec.timeout_s)
     free = state.free if state.free is not None else np.zeros(0)
-    q = _queue(b.time[queued], service[queued], patience[queued], free)
-    start, released = np.full(n, np.nan), np.full(n, np.nan)
-    start[queued], released[queued], end[queued] = q[0], q[1], q[1]
+    if queued.all():
+        start, released = _queue(b.time, service, patience, free)
+        end = released.copy()
+    else:
+        start, released = np.full(n, np.nan), np.full(n, np.nan)
+        q = _queue(b.time[queued], service[queued], patience[queued], free)
+        start[queued], released[queued], end[queued] = q[0], q[1], q[1]
     timed_out = queued & ~(start + service <= b.time + patience)
     status[queued] = np.where(timed_out, TIMEOUT, np.where(failed, SERVER_ERROR, OK))[queued]
     ok = status == OK
@@ -156,6 +156,21 @@ def evaluate(
         queued=queued & ~np.isnan(start),
         released=released,
     )
+
+
+def _admission(state: ModelState, b: Batch, limited: Bools) -> tuple[Bools, list[Floats]]:
+    """Which attempts pass the rate limiter (and the buckets' deficits after each)."""
+    if not state.buckets:
+        return limited.copy(), []
+    need = {
+        "requests": np.ones(int(limited.sum())),
+        "tokens": (b.tokens_in + b.max_tokens)[limited].astype(np.float64),
+    }
+    weights = [need[bk.unit] for bk in state.buckets]
+    admitted, deficits = admit(b.time[limited], weights, state.buckets)
+    queued = np.zeros(b.time.size, dtype=bool)
+    queued[np.flatnonzero(limited)[admitted]] = True
+    return queued, deficits
 
 
 def _queue(a: Floats, s: Floats, p: Floats, free: Floats) -> tuple[Floats, Floats]:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from simulator.scenario import Beta, Constant, Distribution, Empirical, Exponential, LogNormal
 
 Floats = npt.NDArray[np.float64]
+_CHUNK = 1 << 20
 
 
 def sample(dist: Distribution, n: int, rng: np.random.Generator) -> Floats:
@@ -31,11 +32,15 @@ def sample(dist: Distribution, n: int, rng: np.random.Generator) -> Floats:
 
 
 def sample_tokens(dist: Distribution, n: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
-    """Token counts: draws rounded to integers, at least 1."""
-    x = sample(dist, n, rng)
-    np.rint(x, out=x)
-    np.maximum(x, 1.0, out=x)
-    return x.astype(np.int64)
+    """Token counts: draws rounded to integers, at least 1 (made a chunk at a time, so the only
+    full-length array is the result)."""
+    out = np.empty(n, dtype=np.int64)
+    for lo in range(0, n, _CHUNK):
+        x = sample(dist, min(_CHUNK, n - lo), rng)
+        np.rint(x, out=x)
+        np.maximum(x, 1.0, out=x)
+        out[lo : lo + x.size] = x
+    return out
 
 
 def mean_of(dist: Distribution) -> float:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from simulator.arrivals import split_buckets
 from simulator.attempts import (
     OK,
     RATE_LIMITED,
@@ -40,25 +41,26 @@ _MIN_BLOCK, _MAX_BLOCK = 0.5, 3600.0
 @dataclass(frozen=True)
 class RequestDraws:
     """Everything about the requests that does not depend on the configuration (shared by
-    :func:`simulator.run_paired`): arrival times, user keys, split buckets and token counts."""
+    :func:`simulator.run_paired`): arrival times and token counts; user keys and split buckets
+    are drawn as requests arrive, from their own stream (the same values however they batch)."""
 
     arrival: Floats
-    key: Ints
-    bucket: Floats
+    split: np.random.SeedSequence
     tokens_in: Ints
     tokens_out: Ints  # what the model would write without max_tokens
 
 
 @dataclass
 class Results:
-    """Per-request outcome arrays, filled as requests finish."""
+    """Per-request outcomes, filled as requests finish: the table's columns, ready to use."""
 
     params: npt.NDArray[np.int8]  # 0 stable params, 1 canary params
     label: npt.NDArray[np.int8]  # 0 "stable", 1 "canary"
-    end: Floats
     model: npt.NDArray[np.int16]
     status: npt.NDArray[np.int8]
-    first_token: Floats
+    latency_ms: Floats
+    ttft_ms: Floats
+    cost_usd: Floats
     quality: Floats
     tokens_out: Ints
     truncated: npt.NDArray[np.bool_]
@@ -66,20 +68,11 @@ class Results:
 
     @classmethod
     def empty(cls, n: int) -> Results:
-        z = np.zeros
-        nan = np.full(n, np.nan)
+        z, e = np.zeros, np.empty  # written once per request: no need to fill the floats
         return cls(
-            z(n, np.int8),
-            z(n, np.int8),
-            nan.copy(),
-            z(n, np.int16),
-            z(n, np.int8),
-            nan.copy(),
-            nan.copy(),
-            z(n, np.int64),
-            z(n, bool),
-            z(n, bool),
-        )
+            z(n, np.int8), z(n, np.int8), z(n, np.int16), z(n, np.int8),
+            e(n), e(n), e(n), e(n), e(n, np.int64), z(n, bool), z(n, bool),
+        )  # fmt: skip
 
 
 @dataclass
@@ -162,6 +155,12 @@ class DataPlane:
         self.routes = _routes(self.variants, self.model_names)
         self.faults = _faults(scenario, self.model_names)
         self.results = Results.empty(draws.arrival.size)
+        self.split_rng = np.random.default_rng(draws.split)
+        self.split_method, self.split_users = spec.variants.split.method, spec.variants.split.users
+        self.prices = (
+            np.array([m.price.input_per_1k / 1000.0 for m in self.specs]),
+            np.array([m.price.output_per_1k / 1000.0 for m in self.specs]),
+        )
         self.pending = _no_attempts()
         self.cursor, self.clock, self.block = 0, 0.0, 60.0
         self.weight, self.promoted = 0.0, False
@@ -181,7 +180,8 @@ class DataPlane:
         j = max(self.cursor, int(np.searchsorted(self.draws.arrival, hi, side="left")))
         idx = np.arange(self.cursor, j)
         self.cursor = j
-        canary = self.draws.bucket[idx] < self.weight / 100.0
+        _, bucket = split_buckets(idx.size, self.split_method, self.split_users, self.split_rng)
+        canary = bucket < self.weight / 100.0
         r = self.results
         r.params[idx] = 1 if self.promoted else canary
         r.label[idx] = 0 if self.promoted else canary
@@ -273,11 +273,15 @@ class DataPlane:
         self, att: Attempts, model: Ints, out: Outcome, final: npt.NDArray[np.bool_]
     ) -> None:
         req, r = att.req[final], self.results
-        r.end[req] = out.end[final]
-        r.model[req] = model[final]
+        arrival, m = self.draws.arrival[req], model[final]
+        tokens_out = out.tokens_out[final]
+        r.model[req] = m
         r.status[req] = out.status[final]
-        r.first_token[req] = out.first_token[final]
+        r.latency_ms[req] = (out.end[final] - arrival) * 1000.0
+        r.ttft_ms[req] = (out.first_token[final] - arrival) * 1000.0
+        cost = self.draws.tokens_in[req] * self.prices[0][m] + tokens_out * self.prices[1][m]
+        r.cost_usd[req] = np.where(out.status[final] == OK, cost, 0.0)
         r.quality[req] = out.quality[final]
-        r.tokens_out[req] = out.tokens_out[final]
+        r.tokens_out[req] = tokens_out
         r.truncated[req] = out.truncated[final]
         r.done[req] = True

@@ -65,11 +65,11 @@ def build_frame(plane: DataPlane | None, idx: slice | npt.NDArray[np.int64]) -> 
             "version": _strings(r.params[idx], [v.version for v in plane.variants], cache),
             "variant": _strings(r.label[idx], ["stable", "canary"], cache),
             "model": _strings(model, plane.model_names, cache),
-            "latency_ms": _millis(r.end[idx], arrival),
-            "ttft_ms": _millis(r.first_token[idx], arrival),
+            "latency_ms": r.latency_ms[idx],
+            "ttft_ms": r.ttft_ms[idx],
             "tokens_in": tokens_in.astype(np.int64, copy=False),
             "tokens_out": tokens_out.astype(np.int64, copy=False),
-            "cost_usd": _cost(plane, model, tokens_in, tokens_out, ok),
+            "cost_usd": r.cost_usd[idx],
             "error": ~ok,
             "quality": r.quality[idx],
             "truncated": r.truncated[idx],
@@ -84,39 +84,13 @@ def build_frame(plane: DataPlane | None, idx: slice | npt.NDArray[np.int64]) -> 
 
 
 def _timestamps(start: datetime, arrival: Floats) -> pd.DatetimeIndex:
-    ns = np.multiply(arrival, 1e9)
-    np.rint(ns, out=ns)
-    stamps = ns.astype(np.int64)
-    stamps += pd.Timestamp(start).as_unit("ns").value
+    stamps = np.empty(arrival.size, dtype=np.int64)
+    origin = pd.Timestamp(start).as_unit("ns").value
+    for lo in range(0, arrival.size, 1 << 20):
+        chunk = np.rint(arrival[lo : lo + (1 << 20)] * 1e9)
+        stamps[lo : lo + chunk.size] = chunk
+    stamps += origin
     return pd.to_datetime(stamps.view("M8[ns]"), utc=True)
-
-
-def _millis(end: Floats, arrival: Floats) -> Floats:
-    out = np.subtract(end, arrival)
-    out *= 1000.0
-    return out
-
-
-def _cost(
-    plane: DataPlane,
-    model: npt.NDArray[np.int16],
-    tokens_in: npt.NDArray[np.int64],
-    tokens_out: npt.NDArray[np.int64],
-    ok: npt.NDArray[np.bool_],
-) -> Floats:
-    """USD per request from the serving model's prices (0 for errors)."""
-    prices = [(s.price.input_per_1k / 1000.0, s.price.output_per_1k / 1000.0) for s in plane.specs]
-    single = model.size == 0 or bool((model == model[0]).all())
-    if single:
-        p_in, p_out = prices[int(model[0])] if model.size else (0.0, 0.0)
-        cost = np.multiply(tokens_in, p_in, dtype=np.float64)
-        cost += tokens_out * p_out
-    else:
-        table = np.asarray(prices, dtype=np.float64)
-        cost = np.multiply(tokens_in, table[model, 0], dtype=np.float64)
-        cost += tokens_out * table[model, 1]
-    cost[~ok] = 0.0
-    return cost
 
 
 _EMPTY_TYPES = (

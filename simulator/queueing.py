@@ -28,7 +28,7 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 _WINDOW_MIN, _WINDOW_MAX = 256, 65536
-_CHUNK = 256  # arrivals per exact-loop chunk; after each, hand back if servers are free
+_CHUNK = 64  # arrivals per exact-loop chunk; after each, hand back if servers are free
 
 
 @dataclass
@@ -106,7 +106,7 @@ def _loop(
             chunk = (a[k:hi].tolist(), s[k:hi].tolist(), p[k:hi].tolist())
             start[k:hi], end[k:hi], served[k:hi] = _loop_chunk(chunk, heap)
         k, last = hi, a[hi - 1]
-        if sum(f <= last for f in heap) >= margin:
+        if np.count_nonzero(np.asarray(heap) <= last) >= margin:
             break
     heap.sort()
     return k

@@ -114,7 +114,8 @@ def main() -> None:
     waited_day = _waited(run_scenario(day, seed=0).frame, day)
     print(
         f"engine, one day: {n:,} requests, median {statistics.median(times):.2f} s "
-        f"over {args.repeat} runs → {day_rate:,.0f} simulated requests/s"
+        f"over {args.repeat} runs → {day_rate:,.0f} simulated requests/s; "
+        f"{waited_day:.1%} of the day's requests waited for a server"
     )
 
     peak = scenario("2026-11-25T14:00:00Z", args.slice)

@@ -131,3 +131,15 @@ def test_error_objects_carry_their_parts(tmp_path: Path) -> None:
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+def test_replay_files_are_read_relative_to_the_scenario(tmp_path: Path) -> None:
+    from simulator import run_scenario
+
+    (tmp_path / "arrivals.txt").write_text("2026-01-01T10:00:00Z\n2026-01-01T10:00:02.5Z\n")
+    (tmp_path / "arrivals.csv").write_text("timestamp,x\n2026-01-01T10:00:01Z,1\n")
+    for name, expected in (("arrivals.txt", [0.0, 2.5]), ("arrivals.csv", [0.0])):
+        text = GOOD.replace("rate: 3", f"replay: {{file: {name}}}")
+        frame = run_scenario(load_scenario(write(tmp_path, text)), seed=1).frame
+        offsets = (frame["timestamp"] - frame["timestamp"].iloc[0]).dt.total_seconds()
+        assert offsets.tolist() == expected
