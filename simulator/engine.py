@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from simulator.arrivals import split_buckets
 from simulator.attempts import (
     OK,
     RATE_LIMITED,
@@ -40,11 +41,11 @@ _MIN_BLOCK, _MAX_BLOCK = 0.5, 3600.0
 @dataclass(frozen=True)
 class RequestDraws:
     """Everything about the requests that does not depend on the configuration (shared by
-    :func:`simulator.run_paired`): arrival times, user keys, split buckets and token counts."""
+    :func:`simulator.run_paired`): arrival times and token counts; user keys and split buckets
+    are drawn as requests arrive, from their own stream (the same values however they batch)."""
 
     arrival: Floats
-    key: Ints
-    bucket: Floats
+    split: np.random.SeedSequence
     tokens_in: Ints
     tokens_out: Ints  # what the model would write without max_tokens
 
@@ -154,6 +155,8 @@ class DataPlane:
         self.routes = _routes(self.variants, self.model_names)
         self.faults = _faults(scenario, self.model_names)
         self.results = Results.empty(draws.arrival.size)
+        self.split_rng = np.random.default_rng(draws.split)
+        self.split_method, self.split_users = spec.variants.split.method, spec.variants.split.users
         self.prices = (
             np.array([m.price.input_per_1k / 1000.0 for m in self.specs]),
             np.array([m.price.output_per_1k / 1000.0 for m in self.specs]),
@@ -177,7 +180,8 @@ class DataPlane:
         j = max(self.cursor, int(np.searchsorted(self.draws.arrival, hi, side="left")))
         idx = np.arange(self.cursor, j)
         self.cursor = j
-        canary = self.draws.bucket[idx] < self.weight / 100.0
+        _, bucket = split_buckets(idx.size, self.split_method, self.split_users, self.split_rng)
+        canary = bucket < self.weight / 100.0
         r = self.results
         r.params[idx] = 1 if self.promoted else canary
         r.label[idx] = 0 if self.promoted else canary

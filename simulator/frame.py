@@ -84,10 +84,12 @@ def build_frame(plane: DataPlane | None, idx: slice | npt.NDArray[np.int64]) -> 
 
 
 def _timestamps(start: datetime, arrival: Floats) -> pd.DatetimeIndex:
-    ns = np.multiply(arrival, 1e9)
-    np.rint(ns, out=ns)
-    stamps = ns.astype(np.int64)
-    stamps += pd.Timestamp(start).as_unit("ns").value
+    stamps = np.empty(arrival.size, dtype=np.int64)
+    origin = pd.Timestamp(start).as_unit("ns").value
+    for lo in range(0, arrival.size, 1 << 20):
+        chunk = np.rint(arrival[lo : lo + (1 << 20)] * 1e9)
+        stamps[lo : lo + chunk.size] = chunk
+    stamps += origin
     return pd.to_datetime(stamps.view("M8[ns]"), utc=True)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simulator.arrivals import arrivals, split_buckets
+from simulator.arrivals import arrivals
 from simulator.distributions import sample_tokens
 from simulator.engine import DataPlane, RequestDraws
 from simulator.frame import build_frame
@@ -36,19 +36,19 @@ class SimResult:
         return pd.DataFrame([[getattr(e, c) for c in cols] for e in self.events], columns=cols)
 
 
-def draw_requests(scenario: Scenario, rng: np.random.Generator) -> RequestDraws:
-    """Arrival times, user keys, split buckets and token counts (independent of the config)."""
+def draw_requests(scenario: Scenario, seed: int) -> RequestDraws:
+    """Arrival times and token counts (independent of the configuration)."""
     spec = scenario.spec
+    requests, split = np.random.SeedSequence(seed).spawn(3)[:2]
+    rng = np.random.default_rng(requests)
     t = arrivals(scenario, rng)
-    key, bucket = split_buckets(t.size, spec.variants.split.method, spec.variants.split.users, rng)
     tokens_in = sample_tokens(spec.requests.tokens_in, t.size, rng)
     tokens_out = sample_tokens(spec.requests.tokens_out, t.size, rng)
-    return RequestDraws(t, key, bucket, tokens_in, tokens_out)
+    return RequestDraws(t, split, tokens_in, tokens_out)
 
 
-def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
-    requests, attempts = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(requests), np.random.default_rng(attempts)
+def _attempts_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
 
 
 def run_scenario(
@@ -57,9 +57,8 @@ def run_scenario(
     """Simulate ``scenario``; every random draw comes from ``numpy.random.default_rng(seed)``'s
     seed sequence. With a ``rollout:`` section and a ``judge``, the judge drives the canary
     weight; without a judge the canary keeps the first step's weight."""
-    requests_rng, attempts_rng = _streams(seed)
-    draws = draw_requests(scenario, requests_rng)
-    return _simulate(scenario, draws, attempts_rng, seed, judge, progress)
+    draws = draw_requests(scenario, seed)
+    return _simulate(scenario, draws, _attempts_rng(seed), seed, judge, progress)
 
 
 def _ticker(
@@ -149,10 +148,6 @@ def run_paired(
         version=scenario.spec.variants.stable.version,
     )
     other = with_stable(scenario, candidate, version=version)
-    requests_rng, _ = _streams(seed)
-    draws = draw_requests(base, requests_rng)
-    results = []
-    for s in (base, other):
-        _, attempts_rng = _streams(seed)
-        results.append(_simulate(s, draws, attempts_rng, seed, None, None))
+    draws = draw_requests(base, seed)
+    results = [_simulate(s, draws, _attempts_rng(seed), seed, None, None) for s in (base, other)]
     return results[0], results[1]
