@@ -238,7 +238,7 @@ def _pick(
         if recently_closed(frame.spec.guards, frame.context, _target(chosen).version):
             failures.append(_closed(chosen))
             continue
-        verdict = gate(chosen, frame.spec, frame.strategy)
+        verdict = gate(chosen, frame.spec, frame.strategy, baseline_penalty=assessed[0].penalty)
         if verdict.passed:
             proposal = _proposal(frame, chosen, front, verdict, require_approval)
             reasons.insert(0, Reason("proposed", proposal.rationale[0]))

@@ -1,6 +1,10 @@
 """Strategy gates and the proposal that passes them: confidence, risk level, trade-offs.
 
-* **confidence** = P(improvement − soft penalty ≥ min_improvement), normal approximation
+* **net improvement** = improvement − (the candidate's soft penalty − the current version's):
+  a candidate is charged only for soft-constraint excess beyond what the current version
+  already incurs, and credited for reducing it (rankings are unchanged: the current version's
+  penalty is the same for every candidate);
+* **confidence** = P(net improvement ≥ min_improvement), normal approximation
   with the improvement's standard error (exactly 0 or 1 when that error is 0);
 * **risk** = P(some hard constraint is broken) (see :mod:`autoopt.decide.score`);
 * **risk level**: ``critical`` when risk > max_risk (never proposed), ``high`` when
@@ -59,12 +63,21 @@ def risk_level(risk: float, max_risk: float, predicted: bool) -> RiskLevel:
     return "low"
 
 
-def gate(assessment: Assessment, policy: PolicySpec, strategy: Strategy) -> GateResult:
-    """Check one candidate against the strategy's thresholds; failures carry reason codes."""
+def gate(
+    assessment: Assessment,
+    policy: PolicySpec,
+    strategy: Strategy,
+    *,
+    baseline_penalty: float = 0.0,
+) -> GateResult:
+    """Check one candidate against the strategy's thresholds; failures carry reason codes.
+
+    ``baseline_penalty`` is the current version's own soft penalty (see the module notes)."""
     limits = strategy.spec.thresholds
     gain = assessment.improvement or Estimate(-math.inf, -math.inf, -math.inf, 0.0)
-    net = gain.value - assessment.penalty
-    conf = confidence(gain, assessment.penalty, limits.min_improvement)
+    penalty = assessment.penalty - baseline_penalty
+    net = gain.value - penalty
+    conf = confidence(gain, penalty, limits.min_improvement)
     level = risk_level(assessment.risk, limits.max_risk, assessment.predicted)
     values = {
         "improvement": round(net, 6),

@@ -285,3 +285,29 @@ def test_confidence_and_risk_match_monte_carlo_of_the_estimates() -> None:
     reason = next(r for r in decision.reasons if "confidence" in r.values)
     assert reason.values["confidence"] == pytest.approx(np.mean(gain >= 0.10), abs=0.01)
     assert assessed.risk == pytest.approx(np.mean(c_q < 87.5), abs=0.005)
+
+
+def test_soft_penalty_counts_against_the_current_version_not_absolutely() -> None:
+    """Both versions are over a soft daily budget of 100; the candidate is much less over.
+
+    Net improvement = objective improvement − (candidate penalty − current penalty):
+    current penalty 1.0 × (400/100 − 1) = 3.0, candidate 1.0 × (200/100 − 1) = 1.0,
+    objective improvement 0.6 × 0.5 − 0.4 × 1/90; net = 0.2956 + 2.0.
+    """
+    budget = {"constraints": [{"metric": "daily_cost_usd", "max": 100, "hard": False, "penalty": 1.0}]}
+    rows = [
+        base(daily_cost_usd=400.0),
+        summary("v8", params=MINI, cost_per_request=0.005, quality=89.0, daily_cost_usd=200.0),
+    ]
+    decision = decide(rows, **budget)
+    assert decision.kind is DecisionKind.PROPOSE
+    assert decision.proposal is not None
+    current, candidate = decision.assessments
+    assert (current.penalty, candidate.penalty) == (pytest.approx(3.0), pytest.approx(1.0))
+    assert decision.proposal.improvement.value == pytest.approx(0.6 * 0.5 - 0.4 / 90)
+    # The same candidate against a current version *within* budget pays its whole penalty
+    # (score 0.2956 − 1.0 < 0): the current version stays best.
+    within = [base(daily_cost_usd=90.0), rows[1]]
+    refused = decide(within, **budget)
+    assert refused.kind is DecisionKind.NO_CHANGE
+    assert codes(refused) == ["current_is_best"]
