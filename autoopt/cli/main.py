@@ -15,8 +15,8 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: command name → (module under autoopt.cli, one-line help). Modules load only when run,
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("init", "Write an annotated starter repository (settings, policy, config)."),
     "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
+    "init": ("init", "Write an annotated starter repository (settings, policy, config)."),
     "validate": ("validate", "Check autoopt.yaml, policies and configs; every error located."),
     "reconcile": ("reconcile", "Judge every rollout stage; promote, hold or roll back."),
     "pause": ("pause", "Pause a service's rollout (or all): reconcile only observes."),

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 @click.argument("policies", nargs=-1, metavar="[POLICY]...")
 @repo_option
 @click.option("--library", is_flag=True, help="Test the ready policies shipped with autoopt.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every case's decision and reasons.")
 @format_option("text", "json", default="text")
-def command(policies: tuple[str, ...], repo: Path, library: bool, fmt: str) -> None:
+def command(policies: tuple[str, ...], repo: Path, library: bool, verbose: bool, fmt: str) -> None:
     """Run the tests: cases of policies (default: every policy in the repository).
 
     POLICY is a policy file (tested on its own) or the name of a policy in --repo. Each case
@@ -31,17 +32,21 @@ def command(policies: tuple[str, ...], repo: Path, library: bool, fmt: str) -> N
     engine as `autoopt propose`. Exit 0 when every case passes, 1 otherwise.
     """
     from autoopt.decide.policytest import run_policy
+    from autoopt.decide.rules import rule_problems
 
     targets = _targets(policies, repo, library)
+    problems = [p for loaded, _, _ in targets for p in rule_problems(loaded)]
+    if problems:
+        raise SpecError(problems)
     results: list[CaseResult] = []
-    for policy, strategy, stable in targets:
-        results.extend(run_policy(policy, strategy, stable))
-    click.echo(_render(fmt, results, len(targets)))
+    for loaded, strategy, stable in targets:
+        results.extend(run_policy(loaded.document, strategy, stable))
+    click.echo(_render(fmt, results, len(targets), verbose))
     failed = any(not r.passed for r in results)
     raise click.exceptions.Exit(ExitCode.USER_ERROR if failed else ExitCode.OK)
 
 
-Target = tuple["Policy", "Strategy", "Candidate | None"]
+Target = tuple["Loaded[Policy]", "Strategy", "Candidate | None"]
 
 
 def _targets(names: tuple[str, ...], repo: Path, library: bool) -> list[Target]:
@@ -69,7 +74,7 @@ def _targets(names: tuple[str, ...], repo: Path, library: bool) -> list[Target]:
         for item in chosen:
             policy = item.document
             stable = loaded.config_for(policy).document.spec.stable
-            out.append((policy, loaded.strategy_for(policy), _candidate(policy, stable)))
+            out.append((item, loaded.strategy_for(policy), _candidate(policy, stable)))
     return out
 
 
@@ -102,10 +107,10 @@ def _standalone(text: str, path: Path, display: str) -> Target:
         raise SpecError(
             [Problem(loaded.where("spec", "strategy"), "spec.strategy", message)]
         ) from None
-    return policy, strategy, None
+    return loaded, strategy, None
 
 
-def _render(fmt: str, results: list[CaseResult], policies: int) -> str:
+def _render(fmt: str, results: list[CaseResult], policies: int, verbose: bool) -> str:
     passed = sum(1 for r in results if r.passed)
     failed = len(results) - passed
     if fmt == "json":
@@ -130,10 +135,14 @@ def _render(fmt: str, results: list[CaseResult], policies: int) -> str:
             },
             indent=2,
         )
-    lines = [
-        f"PASS {r.policy}: {r.name}" if r.passed else f"FAIL {r.policy}: {r.name}: {r.detail}"
-        for r in results
-    ]
+    lines = []
+    for r in results:
+        lines.append(
+            f"PASS {r.policy}: {r.name}" if r.passed else f"FAIL {r.policy}: {r.name}: {r.detail}"
+        )
+        if verbose and r.decision is not None:
+            lines.append(f"  decision: {r.decision.kind.value}")
+            lines.extend(f"  {x.code}: {x.message}" for x in r.decision.reasons)
     lines.append(
         f"{passed} passed, {failed} failed ({policies} polic{'y' if policies == 1 else 'ies'})"
     )

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from autoopt.decide.decision import Assessment, Decision, DecisionKind, Proposal
 from autoopt.decide.gates import (
     GateResult,
@@ -21,7 +23,7 @@ from autoopt.decide.gates import (
     tradeoff,
     triggers,
 )
-from autoopt.decide.predict import predict
+from autoopt.decide.predict import calibrated, calibration, predict
 from autoopt.decide.rules import Context, apply_rules, check_guards, recently_closed
 from autoopt.decide.score import Scored, assess_all, ranked_front
 from autoopt.decide.search import Space, search, space_of
@@ -64,7 +66,7 @@ def choose(
     context: Context,
     profiles: Mapping[str, ModelProfile] | None = None,
     prices: Mapping[str, Price] | None = None,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
 ) -> Decision:
     """Decide what to do about ``current`` (the stable version) under ``policy``."""
     service = policy.spec.target.service
@@ -75,33 +77,16 @@ def choose(
             "no_baseline_metrics",
             f"no metrics for the current version {current.version} of {service}",
         )
-        return Decision(
-            DecisionKind.NO_CHANGE,
-            service,
-            policy.metadata.name,
-            current,
-            None,
-            (reason,),
-            summaries=mine,
-        )
+        no = DecisionKind.NO_CHANGE
+        return Decision(no, service, policy.metadata.name, current, None, (reason,), summaries=mine)
     frame = _Frame(policy, strategy, current, base, context)
     outcome = apply_rules(policy.spec.rules, base)
     if outcome.stop is not None:
         return frame.decision(outcome.stop, outcome.reasons, summaries=mine)
     reasons = list(outcome.reasons)
-    blocked = check_guards(policy.spec.guards, context)
+    blocked = check_guards(policy.spec.guards, context) or _not_ready(frame)
     if blocked:
         return frame.decision(DecisionKind.NO_CHANGE, reasons + blocked, summaries=mine)
-    if base.n < strategy.spec.judge.min_sample:
-        reasons.append(
-            Reason(
-                "insufficient_data",
-                f"{current.version} has {base.n} requests; at least "
-                f"{strategy.spec.judge.min_sample} are needed",
-                {"n": base.n, "min_sample": strategy.spec.judge.min_sample},
-            )
-        )
-        return frame.decision(DecisionKind.NO_CHANGE, reasons, summaries=mine)
     try:
         assessed, notes = _assess(frame, mine, profiles or {}, prices or {}, seed)
     except Exception as exc:  # degrade: the optimizer failed, the rules already ran
@@ -114,6 +99,29 @@ def choose(
     return _pick(frame, assessed, reasons + notes, outcome.require_approval, mine)
 
 
+def _not_ready(frame: _Frame) -> list[Reason]:
+    """Why the current version cannot serve as the baseline (empty when it can)."""
+    base, floor = frame.base, frame.strategy.spec.judge.min_sample
+    if base.n < floor:
+        return [
+            Reason(
+                "insufficient_data",
+                f"{base.version} has {base.n} requests; at least {floor} are needed",
+                {"n": base.n, "min_sample": floor},
+            )
+        ]
+    missing = [o.metric for o in frame.spec.objectives if o.metric not in base.metrics]
+    if missing:
+        return [
+            Reason(
+                "baseline_needs_evaluation",
+                f"{base.version} has no {', '.join(missing)}; nothing can be compared with it",
+                {"metrics": ", ".join(missing)},
+            )
+        ]
+    return []
+
+
 def _measured(frame: _Frame, summaries: Sequence[Summary], space: Space) -> list[Scored]:
     items = [Scored(frame.current, frame.base.metrics, frame.base.n)]
     floor = frame.strategy.spec.judge.min_sample
@@ -123,13 +131,12 @@ def _measured(frame: _Frame, summaries: Sequence[Summary], space: Space) -> list
         if summary is frame.base or not params or not space.contains(params):
             continue
         merged = {**frame.current.params, **params}
-        version = version_id(merged)
-        if summary.n < floor or version in seen:
+        key = version_id(merged)
+        if summary.n < floor or key in seen:
             continue
-        seen.add(version)
-        items.append(
-            Scored(Candidate(summary.service, version, merged), summary.metrics, summary.n)
-        )
+        seen.add(key)
+        candidate = Candidate(summary.service, summary.version, merged)  # measured: its own name
+        items.append(Scored(candidate, summary.metrics, summary.n))
     return items
 
 
@@ -138,11 +145,11 @@ def _assess(
     summaries: Sequence[Summary],
     profiles: Mapping[str, ModelProfile],
     prices: Mapping[str, Price],
-    seed: int,
+    seed: int | np.random.Generator,
 ) -> tuple[list[Assessment], list[Reason]]:
     space = space_of(frame.spec)
     items = _measured(frame, summaries, space)
-    seen = {version_id(dict(frame.current.params))} | {i.candidate.version for i in items}
+    seen = {version_id(dict(i.candidate.params)) for i in items}
     notes: list[str] = []
     if space.names and (profiles or frame.spec.priors):
         items += _predicted(frame, space, profiles, prices, seed, seen, notes)
@@ -157,7 +164,7 @@ def _predicted(
     space: Space,
     profiles: Mapping[str, ModelProfile],
     prices: Mapping[str, Price],
-    seed: int,
+    seed: int | np.random.Generator,
     seen: set[str],
     notes: list[str],
 ) -> list[Scored]:
@@ -165,20 +172,28 @@ def _predicted(
     rpd = _requests_per_day(frame.base)
     cache: dict[tuple[str, Any], Mapping[str, Estimate] | None] = {}
 
+    def run(params: Mapping[str, Any]) -> Mapping[str, Estimate]:
+        found = predict(
+            params,
+            profiles=profiles,
+            prices=prices,
+            priors=frame.spec.priors,
+            fallback_model=None if fallback is None else str(fallback),
+            requests_per_day=rpd,
+        )
+        notes.extend(found.notes)
+        return found.metrics
+
+    factors = calibration(frame.base.metrics, run(dict(frame.current.params)))
+    if factors:
+        shown = ", ".join(f"{m} ×{f:.3g}" for m, f in sorted(factors.items()))
+        notes.append(f"predictions calibrated to {frame.current.version}: {shown}")
+
     def evaluate(point: Mapping[str, Any]) -> Mapping[str, Estimate] | None:
         params = {**frame.current.params, **point}
         key = (str(params.get("model")), params.get("max_tokens"))
         if key not in cache:
-            found = predict(
-                params,
-                profiles=profiles,
-                prices=prices,
-                priors=frame.spec.priors,
-                fallback_model=None if fallback is None else str(fallback),
-                requests_per_day=rpd,
-            )
-            notes.extend(found.notes)
-            cache[key] = found.metrics or None
+            cache[key] = calibrated(run(params), factors) or None
         return cache[key]
 
     result = search(space, evaluate, frame.spec, seed=seed)
@@ -211,7 +226,7 @@ def _pick(
     front = ranked_front(assessed)
     others = [a for a in front if a is not assessed[0]]
     if not others and not any(a.eligible for a in assessed[1:]):
-        reasons.append(_why_nothing(assessed))
+        reasons.extend(_why_nothing(assessed))
         return frame.decision(DecisionKind.NO_CHANGE, reasons, **evidence)
     if not others or front[0] is assessed[0]:
         reasons.append(
@@ -220,7 +235,7 @@ def _pick(
         return frame.decision(DecisionKind.NO_CHANGE, reasons, **evidence)
     failures: list[Reason] = []
     for chosen in others:
-        if recently_closed(frame.spec.guards, frame.context, chosen.candidate.version):
+        if recently_closed(frame.spec.guards, frame.context, _target(chosen).version):
             failures.append(_closed(chosen))
             continue
         verdict = gate(chosen, frame.spec, frame.strategy)
@@ -232,25 +247,42 @@ def _pick(
     return frame.decision(DecisionKind.NO_CHANGE, reasons + failures[:3], **evidence)
 
 
+def _target(chosen: Assessment) -> Candidate:
+    """The candidate to roll out: its version is ``version_id(params)``, measured or not."""
+    params = dict(chosen.candidate.params)
+    return Candidate(chosen.candidate.service, version_id(params), params)
+
+
 def _closed(chosen: Assessment) -> Reason:
     return Reason(
         "recently_closed",
-        f"{chosen.candidate.version} was proposed and closed recently (closed_pr_cooldown)",
+        f"{_target(chosen).version} was proposed and closed recently (closed_pr_cooldown)",
     )
 
 
-def _why_nothing(assessed: list[Assessment]) -> Reason:
+def _why_nothing(assessed: list[Assessment]) -> list[Reason]:
     rest = assessed[1:]
     if not rest:
-        return Reason("no_candidates", "no other configuration was measured or could be predicted")
-    waiting = sorted({m for a in rest if a.needs_evaluation for m in a.needs_evaluation})
-    if waiting and not any(a.feasible and not a.needs_evaluation for a in rest):
-        return Reason(
-            "needs_evaluation",
-            f"candidates lack evidence for {', '.join(waiting)}; evaluate them first",
-            {"metrics": ", ".join(waiting)},
+        return [
+            Reason("no_candidates", "no other configuration was measured or could be predicted")
+        ]
+    reasons = []
+    if any(not a.feasible and not a.needs_evaluation for a in rest):
+        reasons.append(
+            Reason(
+                "no_feasible_candidate", "every candidate with evidence breaks a hard constraint"
+            )
         )
-    return Reason("no_feasible_candidate", "every candidate breaks a hard constraint")
+    waiting = sorted({m for a in rest for m in a.needs_evaluation})
+    if waiting:
+        reasons.append(
+            Reason(
+                "needs_evaluation",
+                f"candidates lack evidence for {', '.join(waiting)}; evaluate them first",
+                {"metrics": ", ".join(waiting)},
+            )
+        )
+    return reasons
 
 
 def _proposal(
@@ -262,9 +294,14 @@ def _proposal(
 ) -> Proposal:
     gain = chosen.improvement or Estimate.exact(0.0)
     summary = tradeoff(chosen.metrics, frame.base.metrics, frame.spec)
-    how = "predicted" if chosen.predicted else f"measured on {chosen.n} requests"
+    target = _target(chosen)
+    how = (
+        "predicted"
+        if chosen.predicted
+        else f"measured as {chosen.candidate.version} on {chosen.n} requests"
+    )
     rationale = (
-        f"{chosen.candidate.version}: {summary} ({how}); improvement {gain.value:+.1%} "
+        f"{target.version}: {summary} ({how}); improvement {gain.value:+.1%} "
         f"[{gain.low:+.1%}, {gain.high:+.1%}], P(≥ "
         f"{frame.strategy.spec.thresholds.min_improvement:.0%}) = {verdict.confidence:.2f}, "
         f"risk {verdict.risk:.2f} ({verdict.level})",
@@ -272,7 +309,7 @@ def _proposal(
     )
     return Proposal(
         current=frame.current,
-        target=chosen.candidate,
+        target=target,
         predicted=deltas(chosen.metrics, frame.base.metrics),
         improvement=gain,
         confidence=verdict.confidence,

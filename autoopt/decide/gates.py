@@ -63,54 +63,43 @@ def gate(assessment: Assessment, policy: PolicySpec, strategy: Strategy) -> Gate
     """Check one candidate against the strategy's thresholds; failures carry reason codes."""
     limits = strategy.spec.thresholds
     gain = assessment.improvement or Estimate(-math.inf, -math.inf, -math.inf, 0.0)
+    net = gain.value - assessment.penalty
     conf = confidence(gain, assessment.penalty, limits.min_improvement)
     level = risk_level(assessment.risk, limits.max_risk, assessment.predicted)
     values = {
-        "improvement": round(gain.value - assessment.penalty, 6),
+        "improvement": round(net, 6),
         "min_improvement": limits.min_improvement,
         "confidence": round(conf, 6),
         "min_confidence": limits.min_confidence,
         "risk": round(assessment.risk, 6),
         "max_risk": limits.max_risk,
     }
-    failures = []
-    who = assessment.candidate.version
-    if gain.value - assessment.penalty < limits.min_improvement:
-        failures.append(
-            Reason(
-                "improvement_below_threshold",
-                f"{who}: improvement {gain.value - assessment.penalty:+.1%} is below the "
-                f"minimum {limits.min_improvement:.0%}",
-                values,
-            )
-        )
-    elif conf < limits.min_confidence:
-        failures.append(
-            Reason(
-                "confidence_below_threshold",
-                f"{who}: P(improvement ≥ {limits.min_improvement:.0%}) = {conf:.2f} is below "
-                f"{limits.min_confidence:.2f}",
-                values,
-            )
-        )
-    if level == "critical":
-        failures.append(
-            Reason(
-                "risk_above_threshold",
-                f"{who}: P(a hard constraint is broken) = {assessment.risk:.2f} is above "
-                f"{limits.max_risk:.2f}",
-                values,
-            )
-        )
-    elif level == "high" and policy.promotion != "pr":
-        failures.append(
-            Reason(
-                "risk_high_requires_pr",
-                f"{who}: risk is high ({assessment.risk:.2f}); set promotion: pr to propose it",
-                values,
-            )
-        )
-    return GateResult(conf, assessment.risk, level, tuple(failures))
+    who, risk = assessment.candidate.version, assessment.risk
+    checks = [
+        (
+            net < limits.min_improvement,
+            "improvement_below_threshold",
+            f"improvement {net:+.1%} is below the minimum {limits.min_improvement:.0%}",
+        ),
+        (
+            net >= limits.min_improvement and conf < limits.min_confidence,
+            "confidence_below_threshold",
+            f"P(improvement ≥ {limits.min_improvement:.0%}) = {conf:.2f} is below "
+            f"{limits.min_confidence:.2f}",
+        ),
+        (
+            level == "critical",
+            "risk_above_threshold",
+            f"P(a hard constraint is broken) = {risk:.2f} is above {limits.max_risk:.2f}",
+        ),
+        (
+            level == "high" and policy.promotion != "pr",
+            "risk_high_requires_pr",
+            f"risk is high ({risk:.2f}); set promotion: pr to propose it",
+        ),
+    ]
+    failures = tuple(Reason(code, f"{who}: {text}", values) for bad, code, text in checks if bad)
+    return GateResult(conf, risk, level, failures)
 
 
 def rollout_plan(strategy: Strategy) -> RolloutPlan:

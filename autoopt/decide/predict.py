@@ -6,8 +6,9 @@ The performance model (docs/decide.md, "Predictor"):
   distribution at that value. When the observed outputs were themselves cut at a smaller
   ``truncated_at``, what lies beyond is unknown: the prediction takes the midpoint between
   "nothing beyond the old cap" and "everything at the old cap runs to the new one", and the
-  interval spans both. A model with no profile is assumed to read and write the same tokens
-  as the current model (the same prompts), and says so in a note.
+  interval spans both. A model with no profile (or no token data) is assumed to read and
+  write the same tokens as the current model (the same prompts), and says so in a note.
+  Predictions a degenerate fit made meaningless (NaN) are left out, never passed on.
 * **cost** = mean input tokens × input price + mean output tokens × output price.
 * **latency** per request = overhead + time to first token + ms per token × output tokens +
   a normal residual; p50/p95/p99 are quantiles of that mixture, computed on a fixed grid (no
@@ -19,6 +20,11 @@ The performance model (docs/decide.md, "Predictor"):
 
 Temperature, top_p and the other sampling params do not enter the model: cost and latency
 depend on the model and ``max_tokens`` only.
+
+**Calibration**: the caller predicts the current configuration too and scales every predicted
+cost, latency and token metric by measured / predicted for it (:func:`calibration`), so a
+point that differs from the current one only in unmodelled params predicts exactly what was
+measured, and a misfit of the model does not show up as an improvement.
 """
 
 from __future__ import annotations
@@ -114,6 +120,35 @@ def _cost(tokens_in: Estimate, tokens_out: Estimate, price: Price) -> Estimate:
     return Estimate(value, max(low, 0.0), high)
 
 
+#: Metrics whose predictions are scaled by measured / predicted for the current configuration.
+CALIBRATED = (
+    "cost_per_request",
+    "daily_cost_usd",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "tokens_out_mean",
+)
+
+
+def calibration(
+    measured: Mapping[str, Estimate], predicted: Mapping[str, Estimate]
+) -> dict[str, float]:
+    """Per metric, measured / predicted for the current configuration (both positive)."""
+    factors = {}
+    for metric in CALIBRATED:
+        seen, guess = measured.get(metric), predicted.get(metric)
+        if seen is not None and guess is not None and seen.value > 0 and guess.value > 0:
+            factors[metric] = seen.value / guess.value
+    return factors
+
+
+def calibrated(
+    metrics: Mapping[str, Estimate], factors: Mapping[str, float]
+) -> dict[str, Estimate]:
+    return {name: _scaled(est, factors.get(name, 1.0)) for name, est in metrics.items()}
+
+
 def _scaled(estimate: Estimate, factor: float) -> Estimate:
     return Estimate(
         estimate.value * factor,
@@ -142,22 +177,31 @@ def predict(
     notes: list[str] = []
     metrics: dict[str, Estimate] = {}
     source = profile
-    if source is None and fallback_model is not None:
+    if not _has_tokens(source) and fallback_model is not None:
         source = profiles.get(fallback_model)
-        if source is not None:
-            notes.append(f"{model}: no metrics; tokens assumed as for {fallback_model}")
-    if source is not None:
+        if _has_tokens(source):
+            notes.append(f"{model}: no token metrics; tokens assumed as for {fallback_model}")
+    if source is not None and _has_tokens(source):
         low, high = _output_bounds(source, _max_tokens(params))
         metrics.update(_cost_metrics(source, low, high, prices.get(model), requests_per_day))
         if "cost_per_request" not in metrics:
             notes.append(f"{model}: no price; cost not predicted")
-        if profile is not None:
+        if profile is not None and _has_tokens(profile):
             metrics.update(_latency(profile, low, high))
     if profile is not None:
         metrics.update(_measured(profile, _max_tokens(params), notes))
     for metric, prior in priors.get(model, {}).items():
         metrics.setdefault(metric, _from_prior(prior))
-    return Prediction(metrics, tuple(notes))
+    return Prediction(_finite(metrics), tuple(notes))
+
+
+def _has_tokens(profile: ModelProfile | None) -> bool:
+    return profile is not None and bool(profile.tokens_in) and bool(profile.tokens_out)
+
+
+def _finite(metrics: Mapping[str, Estimate]) -> dict[str, Estimate]:
+    """Drop predictions a degenerate fit made meaningless (NaN or infinite value)."""
+    return {name: est for name, est in metrics.items() if math.isfinite(est.value)}
 
 
 def _cost_metrics(

@@ -15,8 +15,9 @@ from types import MappingProxyType
 
 from autoopt.decide.decision import DecisionKind
 from autoopt.decide.expr import ExpressionError, Node, evaluate, parse
-from autoopt.errors import UserError
-from autoopt.spec.models import Guards, Rule
+from autoopt.errors import Problem, UserError
+from autoopt.spec.load import Loaded
+from autoopt.spec.models import Guards, Policy, Rule
 from autoopt.values import Reason, Summary
 
 
@@ -35,6 +36,18 @@ class Context:
     last_change_at: datetime | None = None
     last_rollback_at: datetime | None = None
     closed_proposals: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def rule_problems(loaded: Loaded[Policy]) -> list[Problem]:
+    """Every rule condition of a loaded policy that does not parse, located in its file."""
+    problems = []
+    for index, rule in enumerate(loaded.document.spec.rules):
+        try:
+            parse(rule.when)
+        except ExpressionError as exc:
+            where = loaded.where("spec", "rules", index, "when")
+            problems.append(Problem(where, f"spec.rules.{index}.when", str(exc)))
+    return problems
 
 
 class RuleError(UserError):
@@ -68,6 +81,9 @@ def environment(summary: Summary) -> dict[str, float]:
     env = {name: est.value for name, est in summary.metrics.items()}
     env["n"] = float(summary.n)
     env["errors"] = float(summary.errors)
+    daily, cost = env.get("daily_cost_usd"), env.get("cost_per_request")
+    if daily is not None and cost:
+        env["requests_per_day"] = daily / cost
     return env
 
 

@@ -12,7 +12,8 @@ Semantics (docs/decide.md):
   broken is ``Φ((value − max) / se)`` (or ``Φ((min − value) / se)``) and the **risk** is the
   probability that at least one is broken (independence). A hard constraint on a metric with
   no evidence makes the candidate infeasible: it is never assumed good.
-* **Soft constraints** add ``penalty × relative excess`` (``penalty`` defaults to 1).
+* **Soft constraints** add ``penalty × relative excess`` (``penalty`` defaults to 1); a soft
+  constraint on a metric with no evidence adds nothing.
 * **Score** = improvement − penalty; **Pareto rank** is computed among eligible candidates
   (feasible, every objective measured) over the objectives, −1 for the others.
 """
@@ -169,7 +170,8 @@ def check_constraints(
 
 
 def _needs(metrics: Mapping[str, Estimate], policy: PolicySpec) -> tuple[str, ...]:
-    wanted = [o.metric for o in policy.objectives] + [c.metric for c in policy.constraints]
+    wanted = [o.metric for o in policy.objectives]
+    wanted += [c.metric for c in policy.constraints if c.hard]
     return tuple(m for m in dict.fromkeys(wanted) if m not in metrics)
 
 

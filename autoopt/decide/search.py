@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from autoopt.spec.models import NumericRange, PolicySpec
 from autoopt.values import Estimate
 
@@ -85,11 +87,15 @@ def search(
     evaluate: Evaluate,
     policy: PolicySpec,
     *,
-    seed: int,
+    seed: int | np.random.Generator,
     exhaustive_limit: int = EXHAUSTIVE_LIMIT,
     budget: int = 4000,
 ) -> SearchResult:
-    """Evaluate the space (or NSGA-II's share of it); points ``evaluate`` rejects are dropped."""
+    """Evaluate the space (or NSGA-II's share of it); points ``evaluate`` rejects are dropped.
+
+    ``seed`` is an int or a ``numpy.random.Generator`` (one integer is drawn from it, only
+    when NSGA-II runs).
+    """
     if space.size <= exhaustive_limit:
         found = []
         for params in space.points():
@@ -97,6 +103,8 @@ def search(
             if metrics is not None:
                 found.append((params, metrics))
         return SearchResult("exhaustive", tuple(found), space.size)
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**31 - 1))
     return _nsga2(space, evaluate, policy, seed=seed, budget=budget)
 
 
@@ -135,11 +143,37 @@ def _nsga2(
         MixedVariableMating,
         MixedVariableSampling,
     )
-    from pymoo.core.problem import ElementwiseProblem
-    from pymoo.core.variable import Choice, Integer
     from pymoo.optimize import minimize
 
     archive: dict[tuple[int, ...], Mapping[str, Estimate] | None] = {}
+    pop_size = 100
+    algorithm = NSGA2(
+        pop_size=pop_size,
+        sampling=MixedVariableSampling(),
+        mating=MixedVariableMating(eliminate_duplicates=MixedVariableDuplicateElimination()),
+        eliminate_duplicates=MixedVariableDuplicateElimination(),
+        survival=RankAndCrowding(),
+    )
+    problem = _problem(space, evaluate, policy, archive)
+    minimize(problem, algorithm, ("n_gen", max(budget // pop_size, 2)), seed=seed, verbose=False)
+    found = tuple(
+        (space.point(key), metrics)
+        for key, metrics in sorted(archive.items())
+        if metrics is not None
+    )
+    return SearchResult("nsga2", found, len(archive))
+
+
+def _problem(
+    space: Space,
+    evaluate: Evaluate,
+    policy: PolicySpec,
+    archive: dict[tuple[int, ...], Mapping[str, Estimate] | None],
+) -> Any:
+    """A pymoo problem over the space's indices that records every point it evaluates."""
+    from pymoo.core.problem import ElementwiseProblem
+    from pymoo.core.variable import Choice, Integer
+
     n_constr = len(_constraints(None, policy))
 
     class _Problem(ElementwiseProblem):  # type: ignore[misc]
@@ -163,19 +197,4 @@ def _nsga2(
             if n_constr:
                 out["G"] = _constraints(metrics, policy)
 
-    pop_size = 100
-    algorithm = NSGA2(
-        pop_size=pop_size,
-        sampling=MixedVariableSampling(),
-        mating=MixedVariableMating(eliminate_duplicates=MixedVariableDuplicateElimination()),
-        eliminate_duplicates=MixedVariableDuplicateElimination(),
-        survival=RankAndCrowding(),
-    )
-    generations = max(budget // pop_size, 2)
-    minimize(_Problem(), algorithm, ("n_gen", generations), seed=seed, verbose=False)
-    found = tuple(
-        (space.point(key), metrics)
-        for key, metrics in sorted(archive.items())
-        if metrics is not None
-    )
-    return SearchResult("nsga2", found, len(archive))
+    return _Problem()

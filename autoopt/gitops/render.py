@@ -137,4 +137,5 @@ def mermaid_quadrant(
 
 
 def _label(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9 ._+-]", " ", text).strip() or "?"
+    # mermaid's quadrant text: letters, digits, ._+ and spaces, '-' not first
+    return re.sub(r"[^A-Za-z0-9 ._+-]", " ", text).strip().lstrip("-").strip() or "?"

@@ -379,6 +379,10 @@ class GitRepo:
         assert sha is not None
         return sha
 
+    def fast_forward(self, sha: str) -> None:
+        """Fast-forward the checked-out branch and the work tree to ``sha``."""
+        self._run("merge", "--ff-only", "--quiet", sha)
+
     def reset_branch_to(self, sha: str) -> None:
         """Move the checked-out branch and the work tree back to ``sha`` (undo a local merge)."""
         self._run("reset", "--hard", "--quiet", sha)

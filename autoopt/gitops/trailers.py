@@ -156,3 +156,23 @@ def proposal_trailers(
     pairs += [(REASON, r) for r in reasons]
     pairs += list((extra or {}).items())
     return tuple(pairs)
+
+
+def rollout_trailers(
+    *,
+    service: str,
+    policy: str | None,
+    decision: str,
+    version: str,
+    step: int | None = None,
+    reasons: Sequence[str] = (),
+) -> Trailers:
+    """The trailers of a reconciler commit (``promote``, ``hold``, ``rollback``, ``revert``)."""
+    pairs: list[tuple[str, str]] = [(SERVICE, service)]
+    if policy:
+        pairs.append((POLICY, policy))
+    pairs += [(DECISION, decision), (VERSION, version)]
+    if step is not None:
+        pairs.append((STEP, str(step)))
+    pairs += [(REASON, r) for r in reasons]
+    return tuple(pairs)

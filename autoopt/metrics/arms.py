@@ -13,7 +13,7 @@ rollout. Passing only the current stage is allowed; the guarantee then holds per
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,12 @@ def _check(frame: pd.DataFrame) -> None:
         )
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _cuts(window: Window, interval: timedelta | None) -> Iterator[Window]:
+    window = Window(_utc(window.start), _utc(window.end))
     if interval is None or interval <= timedelta(0):
         yield window
         return
@@ -92,7 +97,7 @@ def observation(
 ) -> StageObservation:
     """Stable and canary of ``service`` in each stage window (cut into ``interval`` pieces).
 
-    Windows are half-open ``[start, end)`` with timezone-aware UTC datetimes. Intervals with
+    Windows are half-open ``[start, end)``; naive datetimes are taken as UTC. Intervals with
     no request on either arm are left out.
     """
     _check(frame)

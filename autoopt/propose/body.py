@@ -167,12 +167,25 @@ def render_body(
     branch: str,
     simulation: WhatIf | None,
 ) -> str:
-    decision = plan.decision
-    target = proposal.target.version
-    front = _front(decision, target)
-    weights = policy.spec.normalised_weights()
-    evidence = _evidence(decision, target)
     context = {
+        **_header(plan, proposal, policy, strategy, branch),
+        **_evidence_context(plan.decision, proposal, policy),
+        "simulation": None if simulation is None else asdict(simulation),
+        "rollout": _rollout(proposal, strategy),
+        "triggers": _triggers(proposal.triggers),
+        "cooldown": format_duration(plan.cooldown),
+        "reasons": [{"code": r.code, "message": r.message} for r in plan.decision.reasons],
+        "degraded": list(plan.decision.degraded),
+        "metadata": render.metadata_comment(_metadata(plan, proposal, branch)),
+    }
+    return render.render("pr_body.md.j2", context)
+
+
+def _header(
+    plan: ProposalPlan, proposal: Proposal, policy: Policy, strategy: Strategy, branch: str
+) -> dict[str, Any]:
+    """Summary, params before and after, expected effect and the gates."""
+    return {
         "summary": summary_line(proposal, [o.metric for o in policy.spec.objectives]),
         "service": plan.service,
         "policy": plan.policy,
@@ -182,7 +195,10 @@ def render_body(
             "version": proposal.current.version,
             "params_text": params_text(proposal.current.params),
         },
-        "target": {"version": target, "params_text": params_text(proposal.target.params)},
+        "target": {
+            "version": proposal.target.version,
+            "params_text": params_text(proposal.target.params),
+        },
         "changes": _changes(proposal.current.params, proposal.target.params),
         "predicted": [
             {"metric": m, "estimate": p.estimate.as_dict(), "delta": p.delta}
@@ -193,6 +209,16 @@ def render_body(
         "risk": proposal.risk,
         "risk_level": proposal.risk_level,
         "thresholds": strategy.spec.thresholds.model_dump(),
+    }
+
+
+def _evidence_context(decision: Decision, proposal: Proposal, policy: Policy) -> dict[str, Any]:
+    """The evidence table, the Pareto front with its weights, and the chart."""
+    target = proposal.target.version
+    front = _front(decision, target)
+    weights = policy.spec.normalised_weights()
+    evidence = _evidence(decision, target)
+    return {
         "evidence": evidence,
         "columns": _columns(policy, evidence),
         "window": _window(decision),
@@ -212,15 +238,7 @@ def render_body(
         ],
         "rationale": [*proposal.rationale, *_alternatives(proposal)],
         "chart": _chart(policy, front, decision),
-        "simulation": None if simulation is None else asdict(simulation),
-        "rollout": _rollout(proposal, strategy),
-        "triggers": _triggers(proposal.triggers),
-        "cooldown": format_duration(plan.cooldown),
-        "reasons": [{"code": r.code, "message": r.message} for r in decision.reasons],
-        "degraded": list(decision.degraded),
-        "metadata": render.metadata_comment(_metadata(plan, proposal, branch)),
     }
-    return render.render("pr_body.md.j2", context)
 
 
 def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,7 @@ def plan(
     simulation: WhatIf | None = None,
 ) -> ProposalPlan:
     """What proposing ``decision`` would do to ``repo``: edit, branch, commit, pull request."""
-    loaded = repo.policy(policy)
-    document = loaded.document
+    document = repo.policy(policy).document
     config = repo.config_for(document)
     spec = repo.settings.spec
     base = ProposalPlan(
@@ -80,52 +80,49 @@ def plan(
         return base
     stable = config.document.spec.stable.params.flat()
     params = canary_params(stable, proposal.target.params)
-    rollout = proposal.rollout
-    new_text = edit.start_rollout(
-        config.text,
-        edit.NewCanary(
-            version=proposal.target.version,
-            params=params,
-            steps=list(rollout.steps),
-            durations=list(rollout.durations),
-            policy=base.policy,
-            strategy=rollout.kind,
-        ),
-        now=now,
-    )
+    new_text = _edit(config.text, proposal, params, base)
     branch = branch_name(base.service, proposal.target.version)
-    strategy = repo.strategy_for(document)
     body = render_body(
-        base, proposal, policy=document, strategy=strategy, branch=branch, simulation=simulation
+        base,
+        proposal,
+        policy=document,
+        strategy=repo.strategy_for(document),
+        branch=branch,
+        simulation=simulation,
     )
     title = (
         f"autoopt({base.service}): {describe_params(stable, params)} [{proposal.target.version}]"
     )
-    request = PRRequest(
-        title=title,
-        body=body,
-        head=branch,
-        base=base.base,
-        labels=("autoopt", f"risk:{proposal.risk_level}"),
+    objectives = [o.metric for o in document.spec.objectives]
+    return replace(
+        base,
+        new_text=new_text,
+        branch=branch,
+        diff=unified_diff(base.config_path, config.text, new_text),
+        commit_message=commit_message(base, decision, proposal, stable, params, objectives),
+        request=PRRequest(
+            title=title,
+            body=body,
+            head=branch,
+            base=base.base,
+            labels=("autoopt", f"risk:{proposal.risk_level}"),
+        ),
+        fingerprint=fingerprint(decision, proposal),
     )
-    return ProposalPlan(
-        **{
-            **base.__dict__,
-            "new_text": new_text,
-            "branch": branch,
-            "diff": unified_diff(base.config_path, config.text, new_text),
-            "commit_message": commit_message(
-                base,
-                decision,
-                proposal,
-                stable,
-                params,
-                [o.metric for o in document.spec.objectives],
-            ),
-            "request": request,
-            "fingerprint": fingerprint(decision, proposal),
-        }
+
+
+def _edit(text: str, proposal: Proposal, params: Mapping[str, Any], base: ProposalPlan) -> str:
+    """The config with a canary block that starts the proposal's staged rollout."""
+    rollout = proposal.rollout
+    canary = edit.NewCanary(
+        version=proposal.target.version,
+        params=params,
+        steps=list(rollout.steps),
+        durations=list(rollout.durations),
+        policy=base.policy,
+        strategy=rollout.kind,
     )
+    return edit.start_rollout(text, canary, now=base.now)
 
 
 def commit_message(

@@ -391,7 +391,14 @@ class GivenEstimate(Model):
         return self
 
 
-GivenValue = float | GivenEstimate
+def _given_shape(value: Any) -> str:
+    return "GivenEstimate" if isinstance(value, dict | GivenEstimate) else "float"
+
+
+GivenValue = Annotated[  # tags named like types so located errors skip them
+    Annotated[float, Tag("float")] | Annotated[GivenEstimate, Tag("GivenEstimate")],
+    Discriminator(_given_shape),
+]
 
 
 class GivenVersion(Model):

@@ -48,7 +48,11 @@ def test_cheaper_model_with_same_quality_is_proposed() -> None:
     assert proposal.rollout.steps == (5, 25, 50, 100)
     assert proposal.triggers["error_rate_increase"] == 0.05
     assert proposal.predicted["cost_per_request"].delta == pytest.approx(-0.6)
-    assert proposal.rationale[0].startswith(f"{proposal.target.version}: −60% cost, −1.0 quality")
+    assert proposal.rationale == (
+        f"{proposal.target.version}: −60% cost, −1.0 quality (measured as v8 on 1000 requests); "
+        "improvement +35.6% [+35.6%, +35.6%], P(≥ 10%) = 1.00, risk 0.00 (low)",
+    )
+    assert [a.candidate.version for a in decision.assessments] == ["v7", "v8"]
     assert codes(decision) == ["proposed"]
 
 
@@ -240,6 +244,18 @@ def test_small_baseline_is_insufficient_data() -> None:
     assert codes(decide(rows)) == ["insufficient_data"]
 
 
+def test_baseline_without_an_objective_metric_needs_evaluation() -> None:
+    rows = [
+        summary("v7", params=dict(CURRENT.params), cost_per_request=0.01),
+        summary("v8", params=MINI, cost_per_request=0.004, quality=90.0),
+    ]
+    decision = decide(rows)
+    assert decision.kind is DecisionKind.NO_CHANGE
+    assert [(r.code, r.message) for r in decision.reasons] == [
+        ("baseline_needs_evaluation", "v7 has no quality; nothing can be compared with it")
+    ]
+
+
 def test_space_contains() -> None:
     space = space_of(
         policy_doc(search_space={"temperature": {"min": 0, "max": 1, "step": 0.1}}).spec
@@ -247,3 +263,25 @@ def test_space_contains() -> None:
     assert space.contains({"temperature": 0.3})
     assert space.contains({"model": "anything"})  # not a search dimension
     assert not space.contains({"temperature": 0.35})
+
+
+def test_confidence_and_risk_match_monte_carlo_of_the_estimates() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(2026)
+    draws = 400_000
+    b_cost, b_q = rng.normal(0.010, 0.0004, draws), rng.normal(90.0, 0.3, draws)
+    c_cost, c_q = rng.normal(0.0075, 0.0009, draws), rng.normal(88.5, 0.8, draws)
+    gain = 0.6 * (b_cost - c_cost) / b_cost + 0.4 * (c_q - b_q) / b_q
+    rows = [
+        base(cost_per_request=est(0.010, 0.0004), quality=est(90.0, 0.3)),
+        summary("v8", params=MINI, cost_per_request=est(0.0075, 0.0009), quality=est(88.5, 0.8)),
+    ]
+    decision = decide(rows, constraints=[{"metric": "quality", "min": 87.5}], promotion="pr")
+    (assessed,) = [a for a in decision.assessments if a.candidate.version == "v8"]
+    assert assessed.improvement is not None
+    assert assessed.improvement.value == pytest.approx(0.6 * 0.25 - 0.4 * 1.5 / 90)
+    assert assessed.improvement.se == pytest.approx(gain.std(), rel=0.03)
+    reason = next(r for r in decision.reasons if "confidence" in r.values)
+    assert reason.values["confidence"] == pytest.approx(np.mean(gain >= 0.10), abs=0.01)
+    assert assessed.risk == pytest.approx(np.mean(c_q < 87.5), abs=0.005)

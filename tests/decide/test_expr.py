@@ -139,3 +139,17 @@ def test_token_soup_parses_or_raises_expression_error(text: str) -> None:
     except ExpressionError:
         return
     assert evaluate(node, ENV) in (True, False, None)
+
+
+def test_rule_environment_from_a_summary() -> None:
+    from autoopt.decide.rules import environment
+    from tests.decide.helpers import summary
+
+    env = environment(summary("v1", n=300, daily_cost_usd=50.0, cost_per_request=0.01))
+    assert env == {
+        "daily_cost_usd": 50.0,
+        "cost_per_request": 0.01,
+        "n": 300.0,
+        "errors": 0.0,
+        "requests_per_day": pytest.approx(5000.0),
+    }

@@ -114,7 +114,7 @@ def test_priors_fill_what_data_lacks_and_unknown_models_borrow_tokens() -> None:
     assert metrics["cost_per_request"].value == pytest.approx(200e-6 + 320 * 4e-6)
     assert metrics["daily_cost_usd"].value == pytest.approx(1000 * (200e-6 + 320 * 4e-6))
     assert "latency_p95_ms" not in metrics and "error_rate" not in metrics
-    assert found.notes == ("new: no metrics; tokens assumed as for m",)
+    assert found.notes == ("new: no token metrics; tokens assumed as for m",)
 
 
 def test_choose_proposes_a_predicted_point_only_with_quality_evidence() -> None:
@@ -142,10 +142,11 @@ def test_choose_proposes_a_predicted_point_only_with_quality_evidence() -> None:
 
     blind = go()
     assert blind.kind is DecisionKind.NO_CHANGE  # type: ignore[attr-defined]
-    assert [r.code for r in blind.reasons] == ["prediction_note", "needs_evaluation"]  # type: ignore[attr-defined]
-    assert blind.reasons[0].message == (  # type: ignore[attr-defined]
-        "gpt-4o: max_tokens 512 cuts 49% of observed outputs; measured quality not carried over"
-    )
+    assert [r.message for r in blind.reasons[:-1]] == [  # type: ignore[attr-defined]
+        "predictions calibrated to v7: cost_per_request ×1",
+        "gpt-4o: max_tokens 512 cuts 49% of observed outputs; measured quality not carried over",
+    ]
+    assert blind.reasons[-1].code == "needs_evaluation"  # type: ignore[attr-defined]
     informed = go(priors={"mini": {"quality": {"mean": 88, "sd": 0.5}}})
     assert informed.kind is DecisionKind.PROPOSE  # type: ignore[attr-defined]
     proposal = informed.proposal  # type: ignore[attr-defined]
@@ -171,3 +172,80 @@ def test_search_failure_degrades_to_no_change() -> None:
     assert decision.kind is DecisionKind.NO_CHANGE
     assert decision.degraded == ("search_failed",)
     assert [r.code for r in decision.reasons] == ["search_failed"]
+
+
+def test_predictions_are_calibrated_to_the_measured_current_version() -> None:
+    gpt = profile("gpt-4o", quality=Estimate(90, 89.5, 90.5))
+    mini = profile("mini", quality=Estimate(89, 88.5, 89.5))
+    prices = {"gpt-4o": Price(2.5e-6, 10e-6, "t"), "mini": Price(0.15e-6, 0.6e-6, "t")}
+    # the model predicts 0.0055 and 1000 + 250 ms for the current config; production measured more
+    rows = [
+        summary(
+            "v7",
+            n=5000,
+            params=dict(CURRENT.params),
+            cost_per_request=0.0066,
+            latency_p95_ms=1500.0,
+            quality=90.0,
+        )
+    ]
+    spec = policy_doc(
+        search_space={"model": ["gpt-4o", "mini"], "temperature": [0.2, 0.7]},
+        objectives=[
+            {"metric": "cost_per_request", "goal": "minimize", "weight": 0.5},
+            {"metric": "latency_p95_ms", "goal": "minimize", "weight": 0.5},
+        ],
+    )
+    decision = choose(
+        rows,
+        spec,
+        strategy(),
+        current=CURRENT,
+        context=context(),
+        profiles={"gpt-4o": gpt, "mini": mini},
+        prices=prices,
+    )
+    by_params = {
+        (a.candidate.params["model"], a.candidate.params.get("temperature")): a
+        for a in decision.assessments
+    }
+    same_model = by_params[("gpt-4o", 0.2)].metrics
+    assert same_model["cost_per_request"].value == pytest.approx(0.0066)
+    assert same_model["latency_p95_ms"].value == pytest.approx(1500.0)
+    assert by_params[("gpt-4o", 0.2)].improvement.value == pytest.approx(0.0, abs=1e-12)  # type: ignore[union-attr]
+    cheap = by_params[("mini", 0.2)].metrics["cost_per_request"].value
+    assert cheap == pytest.approx(1.2 * (200 * 0.15e-6 + 500 * 0.6e-6))
+    assert decision.proposal is not None
+    assert decision.proposal.target.params["model"] == "mini"
+
+
+def test_a_degenerate_profile_predicts_what_it_can_and_never_nan() -> None:
+    nan = Estimate(float("nan"), float("nan"), float("nan"), float("inf"))
+    empty = ModelProfile(
+        model="m",
+        n=0,
+        errors=0,
+        ttft_ms=nan,
+        ms_per_token=nan,
+        overhead_ms=nan,
+        latency_residual_sd=float("nan"),
+        tokens_in=(),
+        tokens_out=(),
+        truncated_at=None,
+        quality=None,
+        requests_per_day=0.0,
+    )
+    alone = predict({"model": "m"}, profiles={"m": empty}, prices={"m": PRICE}, priors={})
+    assert alone.metrics == {}
+    no_fit = profile("m", resid=float("nan"))
+    got = run({"model": "m"}, no_fit)
+    assert "latency_p95_ms" not in got and got["cost_per_request"].value > 0
+    borrowed = predict(
+        {"model": "m"},
+        profiles={"m": empty, "big": profile("big")},
+        prices={"m": PRICE},
+        priors={},
+        fallback_model="big",
+    )
+    assert borrowed.metrics["tokens_out_mean"].value == pytest.approx(500.0)
+    assert borrowed.notes == ("m: no token metrics; tokens assumed as for big",)

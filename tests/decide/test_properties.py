@@ -81,7 +81,7 @@ def test_proposal_is_feasible_undominated_and_order_free(rows: list[Summary], rn
         return
     assert decision.proposal is not None
     target = decision.proposal.target
-    (chosen,) = [a for a in decision.assessments if a.candidate == target]
+    (chosen,) = [a for a in decision.assessments if a.candidate.params == target.params]
     assert chosen.feasible
     assert chosen.metrics["quality"].value >= 80
     assert chosen.metrics["latency_p95_ms"].value <= 2000

@@ -121,3 +121,11 @@ def test_nsga2_is_reproducible_with_a_seed() -> None:
     again = search(space, problem.metrics, problem.spec, seed=5)
     assert first.method == "nsga2"
     assert first.evaluated == again.evaluated
+
+
+def test_a_generator_seed_is_reproducible_too() -> None:
+    problem = Problem([8, 8, 8, 8, 8], 12)
+    space = space_of(problem.spec)
+    first = search(space, problem.metrics, problem.spec, seed=np.random.default_rng(9))
+    again = search(space, problem.metrics, problem.spec, seed=np.random.default_rng(9))
+    assert first.evaluated == again.evaluated

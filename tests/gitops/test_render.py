@@ -6,6 +6,7 @@ Regenerate the snapshot with ``AUTOOPT_UPDATE_SNAPSHOTS=1 pytest tests/gitops/te
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,15 @@ def test_mermaid_quadrant_scales_to_the_unit_square() -> None:
         "    v-1  x: [0.05, 0.05]"
     )
     assert render.mermaid_quadrant(points[:1], title="t", x_label="a", y_label="b") is None
+
+
+def test_mermaid_points_follow_the_quadrant_grammar() -> None:
+    """mermaid's lexer takes coordinates ``1`` or ``0(.digits)`` only, names not starting '-'."""
+    points = [render.ChartPoint(f"-v{i}", i * 0.37, (i * 7919) % 13) for i in range(12)]
+    chart = render.mermaid_quadrant(points, title="t", x_label="a", y_label="b")
+    assert chart is not None
+    coordinate = r"(1|0(\.\d+)?)"
+    for line in chart.splitlines()[4:]:
+        assert re.fullmatch(
+            rf"    [A-Za-z0-9._+][A-Za-z0-9 ._+-]*: \[{coordinate}, {coordinate}\]", line
+        )

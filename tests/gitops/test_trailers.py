@@ -92,3 +92,22 @@ def test_audit_entry_reads_the_autoopt_trailers() -> None:
 def test_bad_trailer_key_is_refused() -> None:
     with pytest.raises(ValueError, match="not a trailer key"):
         tr.format_trailers([("Bad Key", "x")])
+
+
+def test_rollout_trailers_read_back_as_an_audit_entry() -> None:
+    pairs = tr.rollout_trailers(
+        service="chat-service",
+        policy="chat-cost",
+        decision="rollback",
+        version="v-1a2b3c4d",
+        step=2,
+        reasons=["error_rate_increase"],
+    )
+    message = tr.format_message("autoopt: roll back chat-service v-1a2b3c4d", "", pairs)
+    entry = tr.audit_entry("s", datetime(2026, 11, 25, tzinfo=UTC), "autoopt[bot]", message)
+    assert (entry.decision, entry.version, entry.step, entry.reasons) == (
+        "rollback",
+        "v-1a2b3c4d",
+        "2",
+        ("error_rate_increase",),
+    )

@@ -107,6 +107,9 @@ def test_observation_cuts_stages_and_intervals_from_a_client_written_file(tmp_pa
         stages={0: Window(T0, T0 + timedelta(seconds=1.8))},
     )
     assert sum(i.stable.n + i.canary.n for i in edge.intervals) == 1
+    naive = {0: Window(T0.replace(tzinfo=None), T0.replace(tzinfo=None) + timedelta(hours=1))}
+    found = observation(frame, service="chat-service", stable="v7", canary="v8", stages=naive)
+    assert sum(i.stable.n + i.canary.n for i in found.intervals) == 2000
 
 
 def test_the_judge_reads_an_observation_end_to_end(tmp_path: Path) -> None:
