@@ -114,7 +114,7 @@ def fill_costs(
     groups: dict[Any, Any] = dict(todo.groupby(["model", "day"]).indices)
     for (model, day), positions in sorted(groups.items()):
         index = todo.index.to_numpy()[positions]
-        price = price_for(str(model), overrides=overrides, at=day.to_pydatetime())
+        price = price_for(str(model), overrides=overrides, at=day.to_pydatetime(warn=False))
         if price is None:
             report.unknown[str(model)] = report.unknown.get(str(model), 0) + len(index)
             continue

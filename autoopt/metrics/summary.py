@@ -77,8 +77,8 @@ def resolve_window(
 def _extent(frame: pd.DataFrame | None) -> tuple[datetime | None, datetime | None]:
     if frame is None or frame.empty:
         return None, None
-    first: datetime = frame["timestamp"].min().to_pydatetime()
-    last: datetime = frame["timestamp"].max().to_pydatetime()
+    first: datetime = frame["timestamp"].min().to_pydatetime(warn=False)
+    last: datetime = frame["timestamp"].max().to_pydatetime(warn=False)
     return first, last
 
 
@@ -92,8 +92,8 @@ def observed_days(frame: pd.DataFrame, window: Window) -> float:
     """The span of the window the rows cover, in days (at least one minute)."""
     if frame.empty:
         return window.seconds / _DAY
-    first = max(frame["timestamp"].min().to_pydatetime(), window.start)
-    last = min(frame["timestamp"].max().to_pydatetime(), window.end)
+    first = max(frame["timestamp"].min().to_pydatetime(warn=False), window.start)
+    last = min(frame["timestamp"].max().to_pydatetime(warn=False), window.end)
     seconds: float = max((last - first).total_seconds(), 60.0)
     return seconds / _DAY
 

@@ -171,7 +171,8 @@ def validate(raw: pd.DataFrame, display: str) -> tuple[pd.DataFrame, RowsReport]
         if extra in raw:
             frame[extra] = _numbers(raw[extra])
     if bad.any():
-        frame = frame.loc[~bad.to_numpy()].reset_index(drop=True)
+        keep = np.logical_not(bad.to_numpy(dtype=bool))
+        frame = frame.loc[keep].reset_index(drop=True)
     else:
         frame = frame.reset_index(drop=True)
     report.accepted = len(frame)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from autoopt.cli.main import cli
-from tests.conftest import QUICKSTART, ROOT, git
+from autoopt.cli.main import cli, main
+from tests.conftest import QUICKSTART, git
 
 V6 = """  stable:
     version: v6
@@ -42,15 +39,13 @@ def quickstart(tmp_path: Path, git_identity: Path) -> Path:
     return repo
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "autoopt", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The real entry point, error choke point included, in this process."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
 
 
 def test_json_contract_and_recommendation(quickstart: Path) -> None:
@@ -119,11 +114,20 @@ def test_window_and_time_series(quickstart: Path) -> None:
     assert out["series"][0]["bucket"] == "2026-11-23T12:00:00+00:00"
 
 
-def test_metrics_override_and_one_line_errors(quickstart: Path, tmp_path: Path) -> None:
+def test_metrics_override_and_one_line_errors(
+    quickstart: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "broken.csv"
     broken.write_text("timestamp,service,version\n2026-11-24T00:00:00Z,chat-service,v7\n")
     code, out, err = run(
-        "evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--metrics", str(broken)
+        capsys,
+        "evaluate",
+        "--repo",
+        str(quickstart),
+        "--policy",
+        "chat-cost",
+        "--metrics",
+        str(broken),
     )
     assert (code, out) == (1, "")
     assert err == (
@@ -131,9 +135,10 @@ def test_metrics_override_and_one_line_errors(quickstart: Path, tmp_path: Path) 
         "error (found: timestamp, service, version; map other names with metrics.columns in "
         "autoopt.yaml)\n"
     )
-    code, _out, err = run("evaluate", "--repo", str(quickstart), "--policy", "nope")
+    code, _out, err = run(capsys, "evaluate", "--repo", str(quickstart), "--policy", "nope")
     assert code == 1 and err == "error: nope: no such policy (known: chat-cost)\n"
     code, _out, err = run(
+        capsys,
         "evaluate",
         "--repo",
         str(quickstart),
@@ -149,10 +154,47 @@ def test_metrics_override_and_one_line_errors(quickstart: Path, tmp_path: Path) 
     )
 
 
-def test_a_stable_version_without_metrics_is_one_clear_line(quickstart: Path) -> None:
+def test_a_stable_version_without_metrics_is_one_clear_line(
+    quickstart: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = quickstart / "metrics" / "requests.csv"
     lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
     data.write_text("".join(line for line in lines if ",v7," not in line), encoding="utf-8")
-    code, _out, err = run("evaluate", "--repo", str(quickstart), "--policy", "chat-cost")
+    code, _out, err = run(capsys, "evaluate", "--repo", str(quickstart), "--policy", "chat-cost")
     assert code == 1
     assert err == "error: no metrics for the current version 'v7' (measured: v6)\n"
+
+
+def test_otel_override_with_nothing_eligible(quickstart: Path) -> None:
+    export = Path(__file__).parent / "data" / "otel-export.jsonl"
+    args = ["evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--metrics", f"otel:{export}"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["source"] == f"otel {export}"
+    assert out["rows"]["reasons"] == {"bad_latency": 1, "unparseable": 1}
+    by_version = {c["version"]: c for c in out["candidates"]}
+    # v7 has no quality score (a hard constraint cannot be checked), v6's only call failed
+    assert "quality" not in by_version["v7"]["metrics"]
+    assert by_version["v6"]["metrics"]["error_rate"]["value"] == 1.0
+    assert not by_version["v6"]["feasible"] and not by_version["v7"]["feasible"]
+    assert out["recommended"] is None
+    assert out["notes"] == ["1 non-GenAI span(s) skipped", "v7: no quality scores in the metrics"]
+
+
+def test_an_unpriced_model_is_a_warning_and_no_cost(quickstart: Path, tmp_path: Path) -> None:
+    data = (quickstart / "metrics" / "requests.csv").read_text(encoding="utf-8")
+    (tmp_path / "m.csv").write_text(data.replace(",gpt-4o-mini,", ",in-house-7b,"), "utf-8")
+    args = ["evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--metrics", str(tmp_path / "m.csv")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: no price for model(s) in-house-7b (4554 rows): their cost is unknown; "
+        "add them to spec.prices in autoopt.yaml\n"
+    )
+    out = json.loads(result.stdout)
+    v6 = out["candidates"][0]
+    assert "cost_per_request" not in v6["metrics"] and "daily_cost_usd" not in v6["metrics"]
+    assert out["prices"]["unknown_models"] == {"in-house-7b": 4554}
+    # v6 cannot be scored on cost, so the stable v7 (over budget, a soft limit) stays the pick
+    assert out["recommended"] == "v7"

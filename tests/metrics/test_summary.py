@@ -74,3 +74,11 @@ def test_window_options() -> None:
     assert window.end == data["timestamp"].max().to_pydatetime() + timedelta(microseconds=1)
     with pytest.raises(UserError, match=r"^empty window: --since"):
         resolve_window("2026-11-26T00:00:00Z", "1h", NOW)
+
+
+def test_nanosecond_timestamps_from_the_simulator_are_fine() -> None:
+    data = frame(100)
+    data["timestamp"] = data["timestamp"].dt.as_unit("ns") + pd.Timedelta(nanoseconds=7)
+    window = resolve_window(None, None, NOW, data)
+    (summary,) = summarise(data, "chat", {}, window)
+    assert summary.n == 100
