@@ -64,7 +64,8 @@ def test_healthy_stage_advances_once_with_trailers(remote: Remote, tmp_path: Pat
     assert out["metrics"]["accepted"] == 1600 and out["metrics"]["rejected"] == 0
     text = _origin(remote)
     assert "    step: 1\n" in text and "    step_started_at: 2026-11-25T10:20:00Z\n" in text
-    assert git(remote.origin, "rev-parse", "main").strip() == entry["commit"]
+    assert git(remote.origin, "rev-parse", "main").strip() == entry["commit"] == out["head"]
+    assert out["attempts"] == 1
     message = git(remote.origin, "log", "-1", "--format=%B", "main")
     assert message.startswith("autoopt: chat-service v8 to 25% of traffic\n")
     trailers = trailers_of(message)
