@@ -114,7 +114,7 @@ def command(
     while True:  # until interrupted; a round that fails is reported and the next one runs
         try:
             result, read = run_once(repo, metrics_src, dry_run=dry_run, now=parse_now(now_text))
-            click.echo(render(result, read, fmt, lines=True))
+            click.echo(render(result, read, fmt, one_line=True))
         except UserError as exc:
             click.echo(f"error: {exc} (retrying in {interval})", err=True)
         time.sleep(every)
@@ -197,11 +197,11 @@ def _action(service: ServiceResult) -> str:
 
 
 def render(
-    result: ReconcileResult, read: MetricsRead | None, fmt: str, *, lines: bool = False
+    result: ReconcileResult, read: MetricsRead | None, fmt: str, *, one_line: bool = False
 ) -> str:
     """The table, or JSON (one line per round under ``--watch``: JSON Lines)."""
     if fmt == "json":
-        return json.dumps(as_json(result, read), indent=None if lines else 2)
+        return json.dumps(as_json(result, read), indent=None if one_line else 2)
     lines = [] if read is None else [f"metrics: {read.source}; {read.rows.line()}"]
     if result.stop is not None:
         lines.append(f"EMERGENCY STOP ({result.stop.reason}): observing only")
