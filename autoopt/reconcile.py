@@ -55,6 +55,7 @@ class ServicePlan:
     message: str
     via: Via | None  # how the change lands; None when nothing changes
     blocked: Blocked | None = None  # why a change was not planned although judged
+    promotion: str = "auto"  # the policy's promotion mode: auto | pr
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,10 @@ class ReconcilePlan:
     @property
     def needs_forge(self) -> bool:
         """True when applying opens a step PR or comments on a rollout's pull request."""
-        return any(s.via == "pr" or (s.verdict == "rollback" and s.proposal) for s in self.changes)
+        return any(
+            s.via == "pr" or (s.verdict == "rollback" and (s.proposal or s.promotion == "pr"))
+            for s in self.changes
+        )
 
 
 def active(state: RepoState) -> bool:
@@ -222,6 +226,7 @@ def _service_plan(
         message=messages.format_message(title, messages.reason_lines(moved.reasons), trailers),
         via=via,
         blocked=blocked if moved.new_text is not None else None,
+        promotion=policy.spec.promotion if policy is not None else "auto",
     )
 
 
@@ -312,7 +317,24 @@ def _finish(
             if forge is not None
             else ("no forge: the pull request was not commented",)
         )
+    if service.verdict == "rollback" and service.promotion == "pr" and forge is not None:
+        notes += _comment_step_prs(service, commit, forge)
     return ServiceResult(service, applied=True, commit=commit, notes=notes)
+
+
+def _comment_step_prs(service: ServicePlan, commit: str, forge: Forge) -> tuple[str, ...]:
+    """Open step pull requests of a rolled-back version are superseded: say so on each."""
+    prefix = f"autoopt/{service.service}/{service.canary}/"
+    notes = []
+    for pr in forge.list_prs(state="open"):
+        if pr.head.startswith(prefix):
+            body = (
+                f"`{service.service}` {service.canary} was rolled back in {commit[:12]}; this "
+                "step is superseded — close this pull request (merging it would conflict)."
+            )
+            forge.comment(pr.number, body, marker=f"autoopt-superseded-{service.service}")
+            notes.append(f"commented on superseded step pull request #{pr.number}")
+    return tuple(notes)
 
 
 def _open_step_pr(service: ServicePlan, base: str, git: RolloutGit, forge: Forge) -> ServiceResult:

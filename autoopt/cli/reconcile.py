@@ -88,7 +88,7 @@ def command(
             result, read = runner.run_once(
                 repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
             )
-            click.echo(render(result, read, fmt))
+            click.echo(render(result, read, fmt, one_line=True))
         except UserError as exc:
             click.echo(f"error: {exc} (retrying in {interval})", err=True)
         time.sleep(every)
@@ -99,6 +99,8 @@ def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[st
     metrics = None if read is None else {"source": read.source, **read.rows.as_dict()}
     return {
         "now": result.now.isoformat().replace("+00:00", "Z"),
+        "head": result.head,
+        "attempts": result.attempts,
         "metrics": metrics,
         "emergency_stop": None
         if stop is None
@@ -136,9 +138,12 @@ def _action(service: ServiceResult) -> str:
     return "-"
 
 
-def render(result: ReconcileResult, read: MetricsRead | None, fmt: str) -> str:
+def render(
+    result: ReconcileResult, read: MetricsRead | None, fmt: str, *, one_line: bool = False
+) -> str:
+    """The table, or JSON (one line per round under ``--watch``: JSON Lines)."""
     if fmt == "json":
-        return json.dumps(as_json(result, read), indent=2)
+        return json.dumps(as_json(result, read), indent=None if one_line else 2)
     lines = [] if read is None else [f"metrics: {read.source}; {read.rows.line()}"]
     if result.stop is not None:
         lines.append(f"EMERGENCY STOP ({result.stop.reason}): observing only")

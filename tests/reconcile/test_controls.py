@@ -149,3 +149,14 @@ def test_a_control_retries_when_the_branch_moved(remote: Remote) -> None:
     result = controls.apply(build, branch, None)
     assert result.applied and result.attempts == 2
     assert "notes.txt" in git(remote.origin, "ls-tree", "-r", "--name-only", "main")
+
+
+def test_manual_rollback_works_during_an_emergency_stop(remote: Remote) -> None:
+    person = remote.another_clone("person")
+    commit_file(person, CONFIG, canary(1))
+    stop = partial(controls.plan_emergency_stop, reason="outage", by="pat", now=NOW, lift=False)
+    controls.apply(stop, _branch(remote.clone), None)
+    build = partial(controls.plan_rollback, service="chat-service", reason="now")
+    assert controls.apply(build, _branch(remote.clone), None).applied
+    assert "canary:" not in _origin_file(remote, CONFIG)
+    assert "outage" in _origin_file(remote, STOP_FILE)  # the stop stays

@@ -109,6 +109,12 @@ def test_promotion_pr_opens_one_pull_request_per_step(remote: Remote, tmp_path: 
     assert again["notes"] == [f"pull request #{pr.number} for this step is waiting for review"]
     assert len(_forge(remote.clone).list_prs(state="all")) == 1
 
+    # a regression while the step waits for review: rolled back at once, the step superseded
+    rolled = _reconcile(remote.clone, _metrics(tmp_path / "bad", 0.15))["services"][0]
+    assert (rolled["verdict"], rolled["applied"]) == ("rollback", True)
+    assert rolled["notes"] == [f"commented on superseded step pull request #{pr.number}"]
+    assert "was rolled back in" in _forge(remote.clone).comments(pr.number)[0]
+
 
 def test_control_commands_through_the_cli(remote: Remote) -> None:
     repo = str(remote.clone)

@@ -64,7 +64,8 @@ def test_healthy_stage_advances_once_with_trailers(remote: Remote, tmp_path: Pat
     assert out["metrics"]["accepted"] == 1600 and out["metrics"]["rejected"] == 0
     text = _origin(remote)
     assert "    step: 1\n" in text and "    step_started_at: 2026-11-25T10:20:00Z\n" in text
-    assert git(remote.origin, "rev-parse", "main").strip() == entry["commit"]
+    assert git(remote.origin, "rev-parse", "main").strip() == entry["commit"] == out["head"]
+    assert out["attempts"] == 1
     message = git(remote.origin, "log", "-1", "--format=%B", "main")
     assert message.startswith("autoopt: chat-service v8 to 25% of traffic\n")
     trailers = trailers_of(message)
@@ -247,3 +248,25 @@ def test_watch_needs_a_duration(remote: Remote) -> None:
     result = CliRunner().invoke(cli, ["reconcile", "--repo", str(remote.clone), "--watch", "often"])
     assert result.exit_code == 2
     assert "invalid duration 'often'" in result.output
+
+
+def test_watch_runs_rounds_until_interrupted(
+    remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _start(remote, canary(0).replace("    proposal: '#12'\n", ""))
+    metrics = _metrics(tmp_path)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the clock between rounds: stop after the second
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("autoopt.cli.reconcile.time.sleep", sleep)
+    args = ["reconcile", "--repo", str(remote.clone), "--metrics", str(metrics)]
+    args += ["--now", "2026-11-25T10:20:00Z", "--watch", "30s", "--format", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1  # click turns the interrupt into "Aborted!"
+    rounds = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [r["services"][0]["verdict"] for r in rounds] == ["promote", "hold"]
+    assert sleeps == [30.0, 30.0]
