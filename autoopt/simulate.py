@@ -21,6 +21,7 @@ from autoopt.values import METRICS, Estimate, Summary, Window
 
 if TYPE_CHECKING:
     import pandas as pd
+
     import simulator
 
 #: Metrics shown by what-if comparisons, in order.
@@ -160,7 +161,9 @@ class Run:
     frame: pd.DataFrame
 
 
-def summarise_frame(frame: pd.DataFrame, service: str, start: datetime, seconds: float) -> list[Summary]:
+def summarise_frame(
+    frame: pd.DataFrame, service: str, start: datetime, seconds: float
+) -> list[Summary]:
     window = Window(start, start + timedelta(seconds=seconds))
     return summarise(frame, service, {}, window)
 
@@ -196,6 +199,7 @@ def what_if(
     """
     import numpy as np
     import pandas as pd
+
     import simulator
 
     require_models(scenario, [candidate])
@@ -212,7 +216,10 @@ def what_if(
         if not a or not b:
             raise SimulationError("the scenario produced no requests; lengthen --duration")
         pairs.append((a[0], b[0]))
-        frames += [base.frame.assign(replica=replica_seed), other.frame.assign(replica=replica_seed)]
+        frames += [
+            base.frame.assign(replica=replica_seed),
+            other.frame.assign(replica=replica_seed),
+        ]
         for kind, count in _event_counts(other.events).items():
             events[kind] = events.get(kind, 0) + count
     rows = tuple(compare(metric, pairs) for metric in SHOWN)

@@ -7,7 +7,6 @@ through Λ⁻¹ (exact, since Λ is piecewise linear). Replay reads recorded tim
 
 # Heavy imports at module level are fine here: `simulator` is imported only by the
 # commands that need it, never by `autoopt --help`.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

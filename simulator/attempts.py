@@ -7,7 +7,6 @@ each attempt's fate depends only on the attempts that reached the same model bef
 
 # Heavy imports at module level are fine here: `simulator` is imported only by the
 # commands that need it, never by `autoopt --help`.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

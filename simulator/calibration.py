@@ -10,7 +10,6 @@ rate, with 24 hourly multipliers when the data covers every hour of the day.
 
 # Heavy imports at module level are fine here: `simulator` is imported only by the
 # commands that need it, never by `autoopt --help`.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

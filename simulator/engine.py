@@ -9,7 +9,6 @@ that instant the set of attempts was complete, so those outcomes are exact. The 
 
 # Heavy imports at module level are fine here: `simulator` is imported only by the
 # commands that need it, never by `autoopt --help`.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ they provably do not bind the same answer is computed with numpy:
 
 # Heavy imports at module level are fine here: `simulator` is imported only by the
 # commands that need it, never by `autoopt --help`.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

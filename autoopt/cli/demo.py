@@ -47,7 +47,11 @@ def command(directory: Path | None, seed: int, scenario: str, quick: bool) -> No
     repo = load_repository(outcome.repo.root)
     strategy = repo.strategy_for(repo.policies[loop.POLICY].document).spec
     html = show.report(
-        outcome, seed=seed, scenario=scenario, triggers=strategy.triggers, steps=strategy.rollout.steps
+        outcome,
+        seed=seed,
+        scenario=scenario,
+        triggers=strategy.triggers,
+        steps=strategy.rollout.steps,
     )
     report_path = target / "report.html"
     report_path.write_text(html)
@@ -57,6 +61,8 @@ def command(directory: Path | None, seed: int, scenario: str, quick: bool) -> No
     click.echo(show.config_diff(outcome) or "  (no change)")
     click.echo("Git log with trailers")
     click.echo(show.git_log(outcome))
-    click.echo(f"\nOutcome: {outcome.result.replace('_', ' ')} in {time.perf_counter() - started:.1f} s")
+    click.echo(
+        f"\nOutcome: {outcome.result.replace('_', ' ')} in {time.perf_counter() - started:.1f} s"
+    )
     click.echo(f"Report: {report_path}")
     click.echo(f"Repository: {outcome.repo.root} (origin {outcome.repo.origin})")

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Literal
 from autoopt.demo import world
 from autoopt.demo.setup import CONFIG, DemoRepo, build
 from autoopt.errors import UserError
-from autoopt.spec.models import LLMConfig, Params
+from autoopt.spec.models import LLMConfig
 
 if TYPE_CHECKING:
     import pandas as pd
-    import simulator
 
+    import simulator
     from autoopt.decide.decision import Decision
     from autoopt.propose import ProposalResult
     from autoopt.reconcile import ServiceResult
@@ -84,7 +84,9 @@ def run(options: Options, progress: Progress) -> Outcome:
     progress("evaluating and deciding")
     outcome = Outcome(repo=repo, history_rows=rows, decision=_decide(repo.root, now, options.seed))
     outcome.v7_at = v7_at
-    outcome.timeline.append(Moment(now, "decision", outcome.decision.kind.value, _codes(outcome.decision)))
+    outcome.timeline.append(
+        Moment(now, "decision", outcome.decision.kind.value, _codes(outcome.decision))
+    )
     if outcome.decision.proposal is None:
         return outcome
     progress("proposing (local forge)")
@@ -146,18 +148,17 @@ def _propose(root: Path, decision: Decision, now: datetime, seed: int) -> Propos
 
 
 def _merge(root: Path, number: int, now: datetime) -> str:
+    from autoopt.demo.setup import PERSON
     from autoopt.gitops.local import LocalForge, merge
     from autoopt.gitops.repo import GitRepo
-    from autoopt.demo.setup import PERSON
 
-    forge = LocalForge(GitRepo(root), now=now, author=PERSON)
+    forge = LocalForge(GitRepo(root), now=now, author=PERSON.name)
     merged = merge(forge, number, remote="origin")
     return merged.head
 
 
 def _rollout(outcome: Outcome, options: Options, now: datetime, progress: Progress) -> None:
     import simulator
-
     from autoopt.spec.load import load_document
 
     config = load_document(outcome.repo.root / CONFIG).document
@@ -206,7 +207,9 @@ class RealReconciler:
         verdict = str(plan.verdict)
         key = (verdict, tuple(r.code for r in plan.reasons))
         if verdict != "hold" or key != self.last:
-            what = f"stage {ctx.step + 1} ({plan.weight}%)" if plan.weight is not None else "rollout"
+            what = (
+                f"stage {ctx.step + 1} ({plan.weight}%)" if plan.weight is not None else "rollout"
+            )
             self.outcome.timeline.append(
                 Moment(ctx.now, what, verdict, codes, plan.step, plan.weight)
             )

@@ -72,7 +72,10 @@ def front_points(decision: Decision) -> list[FrontPoint]:
 
 
 def stage_bands(
-    frames: dict[int, pd.DataFrame], steps: Sequence[int], triggers: Triggers, verdicts: dict[int, str]
+    frames: dict[int, pd.DataFrame],
+    steps: Sequence[int],
+    triggers: Triggers,
+    verdicts: dict[int, str],
 ) -> list[list[StageBand]]:
     from autoopt.simulate import summarise_frame
 
@@ -82,9 +85,11 @@ def stage_bands(
         for step, frame in sorted(frames.items()):
             if frame.empty or steps[step] >= 100:
                 continue
-            start = frame["timestamp"].min().to_pydatetime()
+            start = frame["timestamp"].min().floor("s").to_pydatetime()
             seconds = (frame["timestamp"].max() - frame["timestamp"].min()).total_seconds() + 1
-            by_version = {s.version: s for s in summarise_frame(frame, "chat-service", start, seconds)}
+            by_version = {
+                s.version: s for s in summarise_frame(frame, "chat-service", start, seconds)
+            }
             arms = _arms(frame, by_version)
             if arms is None:
                 continue
@@ -93,8 +98,21 @@ def stage_bands(
             if s is None or c is None:
                 continue
             size = float(getattr(triggers, trigger))
-            limit = s.value + size if harm == "abs" else s.value * (1 + size if harm == "up" else 1 - size)
-            bands.append(StageBand(f"{steps[step]}%", metric, _interval(s), _interval(c), limit, verdicts.get(step, "hold")))
+            limit = (
+                s.value + size
+                if harm == "abs"
+                else s.value * (1 + size if harm == "up" else 1 - size)
+            )
+            bands.append(
+                StageBand(
+                    f"{steps[step]}%",
+                    metric,
+                    _interval(s),
+                    _interval(c),
+                    limit,
+                    verdicts.get(step, "hold"),
+                )
+            )
         charts.append(bands)
     return charts
 
@@ -111,7 +129,9 @@ def _interval(estimate: Estimate) -> Interval:
 
 
 def daily_costs(decision: Decision, promoted: bool) -> tuple[float, float]:
-    current = next(a for a in decision.assessments if a.candidate.version == decision.current.version)
+    current = next(
+        a for a in decision.assessments if a.candidate.version == decision.current.version
+    )
     before = current.metrics["daily_cost_usd"].value
     if not promoted or decision.proposal is None:
         return before, before
@@ -119,10 +139,15 @@ def daily_costs(decision: Decision, promoted: bool) -> tuple[float, float]:
     return before, predicted.estimate.value if predicted else before
 
 
-def report(outcome: Outcome, *, seed: int, scenario: str, triggers: Triggers, steps: Sequence[int]) -> str:
+def report(
+    outcome: Outcome, *, seed: int, scenario: str, triggers: Triggers, steps: Sequence[int]
+) -> str:
     decision = outcome.decision
-    verdicts = {m.step - 1 if m.verdict == "promote" and m.step else (m.step or 0): m.verdict
-                for m in outcome.timeline if m.step is not None}
+    verdicts = {
+        m.step - 1 if m.verdict == "promote" and m.step else (m.step or 0): m.verdict
+        for m in outcome.timeline
+        if m.step is not None
+    }
     before, after = daily_costs(decision, outcome.result == "promoted")
     facts = [
         ("scenario", scenario),
@@ -133,8 +158,18 @@ def report(outcome: Outcome, *, seed: int, scenario: str, triggers: Triggers, st
     ]
     if decision.proposal is not None:
         p = decision.proposal
-        facts.append(("proposal", f"{p.current.version} → {p.target.version} ({p.target.params.get('model')})"))
-        facts.append(("improvement", f"{p.improvement.value:+.1%} (confidence {p.confidence:.0%}, risk {p.risk_level})"))
+        facts.append(
+            (
+                "proposal",
+                f"{p.current.version} → {p.target.version} ({p.target.params.get('model')})",
+            )
+        )
+        facts.append(
+            (
+                "improvement",
+                f"{p.improvement.value:+.1%} (confidence {p.confidence:.0%}, risk {p.risk_level})",
+            )
+        )
     return render(
         Report(
             title=f"autoopt demo — {scenario}",
@@ -144,7 +179,8 @@ def report(outcome: Outcome, *, seed: int, scenario: str, triggers: Triggers, st
             cost_before=before,
             cost_after=after,
             timeline=[
-                TimelineEntry(f"{m.at:%H:%M}", m.what, m.verdict, m.reasons) for m in outcome.timeline
+                TimelineEntry(f"{m.at:%H:%M}", m.what, m.verdict, m.reasons)
+                for m in outcome.timeline
             ],
             diff=config_diff(outcome),
             log=git_log(outcome),

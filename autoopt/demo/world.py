@@ -14,6 +14,7 @@ from autoopt.spec.models import Params
 
 if TYPE_CHECKING:
     import pandas as pd
+
     import simulator
 
 SERVICE = "chat-service"
@@ -45,6 +46,7 @@ def _variant(version: str, params: Params) -> dict[str, Any]:
 def history(eras: list[Era], *, rate: float, seed: int) -> pd.DataFrame:
     """Simulated production metrics of each era, one after the other."""
     import pandas as pd
+
     import simulator
 
     base = world()

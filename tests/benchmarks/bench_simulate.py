@@ -9,7 +9,6 @@ the concurrency limit: same seed, same draws), so their latency percentiles must
 """
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

@@ -294,7 +294,9 @@ def test_soft_penalty_counts_against_the_current_version_not_absolutely() -> Non
     current penalty 1.0 × (400/100 − 1) = 3.0, candidate 1.0 × (200/100 − 1) = 1.0,
     objective improvement 0.6 × 0.5 − 0.4 × 1/90; net = 0.2956 + 2.0.
     """
-    budget = {"constraints": [{"metric": "daily_cost_usd", "max": 100, "hard": False, "penalty": 1.0}]}
+    budget = {
+        "constraints": [{"metric": "daily_cost_usd", "max": 100, "hard": False, "penalty": 1.0}]
+    }
     rows = [
         base(daily_cost_usd=400.0),
         summary("v8", params=MINI, cost_per_request=0.005, quality=89.0, daily_cost_usd=200.0),

@@ -2,7 +2,6 @@
 timeouts, faults, splitting, replay and paired what-if runs."""
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

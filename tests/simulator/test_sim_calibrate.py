@@ -6,7 +6,6 @@ percentiles the order-statistic interval), i.e. be statistically indistinguishab
 """
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

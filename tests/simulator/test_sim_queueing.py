@@ -1,7 +1,6 @@
 """The exact queue and rate limiter against brute-force references written differently."""
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

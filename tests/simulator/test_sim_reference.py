@@ -8,7 +8,6 @@ queueing, timeouts, retries with exponential backoff, fallbacks, outages and 429
 """
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Simulated rollouts driven by simple local judges."""
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 

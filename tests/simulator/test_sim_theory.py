@@ -1,7 +1,6 @@
 """The engine against queueing and Poisson theory, and its determinism."""
 
 # Tests import their heavy libraries directly.
-# ruff: noqa: TID253
 
 from __future__ import annotations
 
