@@ -205,7 +205,12 @@ def _describe(result: MetricResult) -> str:
         what = f"{result.canary:.4g} vs {result.stable:.4g} ({sign * result.change:+.1%})"
         up, down = sign * result.rollback_at, sign * result.promote_at
         bounds = f"rollback at {up:+.1%}, promote at {down:+.1%}"
-    share = f"{result.information_fraction:.0%} of the planned information"
+    fraction = result.information_fraction
+    share = (
+        "past the planned information"
+        if fraction >= 1.0
+        else f"{fraction:.0%} of the planned information"
+    )
     return f"{label}: canary {what}; {bounds}; {share}"
 
 
