@@ -87,6 +87,7 @@ def stage_chart(bands: Sequence[StageBand]) -> str:
         nice_range(values),
         "stage",
         metric,
+        x_ticks=False,
     )
     for i, band in enumerate(bands):
         for offset, arm, color in (
@@ -112,7 +113,12 @@ def stage_chart(bands: Sequence[StageBand]) -> str:
 
 def cost_chart(before: float, after: float) -> str:
     canvas = Canvas(
-        "Cost per day", (-0.7, 1.7), (0.0, max(before, after, 1e-9) * 1.2), "", "USD per day"
+        "Cost per day",
+        (-0.7, 1.7),
+        (0.0, max(before, after, 1e-9) * 1.2),
+        "",
+        "USD per day",
+        x_ticks=False,
     )
     canvas.bar(0, 0.6, before, PALETTE["stable"], f"before ${fmt(before)}")
     canvas.bar(1, 0.6, after, PALETTE["chosen"], f"after ${fmt(after)}")

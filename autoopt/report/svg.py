@@ -52,8 +52,9 @@ def text(x: float, y: float, content: str, cls: str, anchor: str = "start") -> s
 
 
 def fmt(value: float) -> str:
-    if value == 0 or 0.01 <= abs(value) < 10_000:
-        return f"{value:.3g}"
+    """Short, readable numbers: 4 significant digits, scientific only when very small or big."""
+    if value == 0 or 1e-3 <= abs(value) < 1e6:
+        return f"{value:.4g}"
     return f"{value:.2e}"
 
 
@@ -61,11 +62,19 @@ class Canvas:
     """An SVG drawing with x/y scales and axes."""
 
     def __init__(
-        self, title: str, x: tuple[float, float], y: tuple[float, float], x_label: str, y_label: str
+        self,
+        title: str,
+        x: tuple[float, float],
+        y: tuple[float, float],
+        x_label: str,
+        y_label: str,
+        *,
+        x_ticks: bool = True,
     ) -> None:
         top, right, bottom, left = MARGIN
         self.x = Scale(x[0], x[1], left, WIDTH - right)
         self.y = Scale(y[0], y[1], HEIGHT - bottom, top)
+        self.x_ticks = x_ticks
         self.parts: list[str] = [text(WIDTH / 2, 20, escape(title), "title", "middle")]
         self._axes(x_label, y_label)
 
@@ -79,7 +88,8 @@ class Canvas:
         for i in range(5):
             xv = self.x.lo + (self.x.hi - self.x.lo) * i / 4
             yv = self.y.lo + (self.y.hi - self.y.lo) * i / 4
-            self.parts.append(text(self.x(xv), base + 16, fmt(xv), "tick", "middle"))
+            if self.x_ticks:  # categorical charts label their own positions
+                self.parts.append(text(self.x(xv), base + 16, fmt(xv), "tick", "middle"))
             self.parts.append(text(left - 6, self.y(yv) + 4, fmt(yv), "tick", "end"))
         self.parts.append(
             f'<text x="{(left + WIDTH - right) / 2:.0f}" y="{HEIGHT - 4}" text-anchor="middle" '
