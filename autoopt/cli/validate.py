@@ -32,6 +32,8 @@ def command(paths: tuple[Path, ...], repo: Path, fmt: str, strict: bool) -> None
 
 
 def _check(repo: Path, paths: tuple[Path, ...]) -> tuple[list[Problem], int, list[str]]:
+    from autoopt.decide.rules import rule_problems
+
     files = [p for p in paths if not p.is_dir()]
     roots = [p for p in paths if p.is_dir()] or ([] if files else [repo])
     problems: list[Problem] = []
@@ -46,6 +48,7 @@ def _check(repo: Path, paths: tuple[Path, ...]) -> tuple[list[Problem], int, lis
         problems.extend(loaded.warnings)
         checked += _count(root)
         for name, policy in sorted(loaded.policies.items()):
+            problems.extend(rule_problems(policy))
             weights = policy.document.spec.normalised_weights()
             shown = ", ".join(f"{m} {w:.2f}" for m, w in weights.items())
             notes.append(f"{policy.display}: policy {name}: weights {shown}")

@@ -46,7 +46,7 @@ def rule_problems(loaded: Loaded[Policy]) -> list[Problem]:
             parse(rule.when)
         except ExpressionError as exc:
             where = loaded.where("spec", "rules", index, "when")
-            problems.append(Problem(where, f"spec.rules.{index}.when", str(exc)))
+            problems.append(Problem(where, f"spec.rules[{index}].when", str(exc)))
     return problems
 
 

@@ -122,3 +122,17 @@ def test_bug_exits_3_without_traceback_unless_debug(tmp_path: Path) -> None:
     result = run("validate", "--repo", str(tmp_path))
     assert result.returncode == 1
     assert "autoopt.yaml: is a directory, expected a YAML file" in result.stdout
+
+
+def test_rule_conditions_are_checked(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(QUICKSTART, repo, ignore=shutil.ignore_patterns("metrics"))
+    policy = repo / "policies" / "chat-cost.yaml"
+    rule = '  rules:\n    - name: no-dunder\n      when: "error_rate > 0.1 and __class__"\n      action: block\n'
+    policy.write_text(policy.read_text().replace("  promotion: auto", rule + "  promotion: auto"))
+    result = run("validate", "--repo", str(repo))
+    assert result.returncode == 1
+    assert (
+        "policies/chat-cost.yaml:35:13: spec.rules[0].when: column 22: name '__class__' is not allowed"
+        in result.stdout
+    )

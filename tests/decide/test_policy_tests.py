@@ -160,7 +160,7 @@ def test_a_bad_rule_condition_is_a_located_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr == (
-        f"error: {path}:9:27: spec.rules.0.when: column 2: unexpected character '.'\n"
+        f"error: {path}:9:27: spec.rules[0].when: column 2: unexpected character '.'\n"
     )
 
 
