@@ -14,6 +14,7 @@ the concurrency limit: same seed, same draws), so their latency percentiles must
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -117,6 +118,12 @@ def main() -> None:
         f"over {args.repeat} runs → {day_rate:,.0f} simulated requests/s; "
         f"{waited_day:.1%} of the day's requests waited for a server"
     )
+
+    frame = run_scenario(day, seed=0).frame
+    table_mb = frame.memory_usage(deep=True).sum() / 2**20
+    del frame
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"memory: the day's table takes {table_mb:,.0f} MiB; peak RSS so far {rss_mb:,.0f} MiB")
 
     peak = scenario("2026-11-25T14:00:00Z", args.slice)
     engine = run_scenario(peak, seed=7).frame
