@@ -30,7 +30,7 @@ Bools = npt.NDArray[np.bool_]
 _WINDOW_MIN, _WINDOW_MAX = 256, 65536
 _RANGE = np.arange(_WINDOW_MAX)  # 0, 1, 2, … for the window checks
 _RANGE.flags.writeable = False
-_CHUNK = 128  # arrivals per exact-loop chunk; after each, hand back if servers are free
+_CHUNK = 64  # arrivals per exact-loop chunk; after each, hand back if servers are free
 
 
 @dataclass
@@ -98,7 +98,7 @@ def _loop(
     Works on Python lists (numpy scalar access would cost more than the work itself).
     """
     start, end, served = out
-    n, margin = a.size, max(2, len(heap) // 8)
+    n, margin = a.size, max(2, len(heap) // 16)
     while k < n:
         hi = min(n, k + _CHUNK)
         if np.isinf(p[k:hi]).all():
