@@ -10,7 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # only for annotations: values.py imports no heavy library at run time
+    import numpy as np
+    from numpy.typing import NDArray
 
 Direction = Literal["lower", "higher"]
 
@@ -171,3 +175,38 @@ class Price:
     input_per_token: float
     output_per_token: float
     source: str
+
+
+@dataclass(frozen=True, eq=False)
+class ArmSample:
+    """Sufficient statistics of one arm (stable or canary) over one interval, for the judge.
+
+    ``latencies_ms`` holds the latency of each successful request (any order); quality and
+    cost are kept as count, sum and sum of squares over the requests that have them.
+    """
+
+    n: int
+    errors: int
+    latencies_ms: NDArray[np.float64]
+    quality_n: int = 0
+    quality_sum: float = 0.0
+    quality_sumsq: float = 0.0
+    cost_n: int = 0
+    cost_sum: float = 0.0
+    cost_sumsq: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Interval:
+    """Stable and canary over the same stretch of time, inside rollout stage ``stage``."""
+
+    stage: int
+    stable: ArmSample
+    canary: ArmSample
+
+
+@dataclass(frozen=True, eq=False)
+class StageObservation:
+    """What the judge sees: every interval since the rollout started, oldest first."""
+
+    intervals: tuple[Interval, ...]

@@ -16,7 +16,13 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
+    "init": ("init", "Write an annotated starter repository (settings, policy, config)."),
     "validate": ("validate", "Check autoopt.yaml, policies and configs; every error located."),
+    "propose": ("propose", "Propose the best qualifying config as a pull request."),
+    "status": ("status", "Rollout state of every service and the open local proposals."),
+    "merge": ("merge", "Merge (or close) a pull request of the local forge."),
+    "history": ("history", "The audit log of a service, read back from commit trailers."),
+    "test": ("test", "Run the tests: cases of policies through the decision engine."),
 }
 
 

@@ -92,6 +92,7 @@ class Proposal:
     triggers: Mapping[str, float]  # error_rate_increase, latency_p95_increase, ...
     rationale: tuple[str, ...]
     alternatives: tuple[Alternative, ...] = ()
+    requires_approval: bool = False  # a require_approval rule fired, or the risk is high
 
 
 @dataclass(frozen=True)

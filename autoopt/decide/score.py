@@ -12,7 +12,8 @@ Semantics (docs/decide.md):
   broken is ``Φ((value − max) / se)`` (or ``Φ((min − value) / se)``) and the **risk** is the
   probability that at least one is broken (independence). A hard constraint on a metric with
   no evidence makes the candidate infeasible: it is never assumed good.
-* **Soft constraints** add ``penalty × relative excess`` (``penalty`` defaults to 1).
+* **Soft constraints** add ``penalty × relative excess`` (``penalty`` defaults to 1); a soft
+  constraint on a metric with no evidence adds nothing.
 * **Score** = improvement − penalty; **Pareto rank** is computed among eligible candidates
   (feasible, every objective measured) over the objectives, −1 for the others.
 """
@@ -169,7 +170,8 @@ def check_constraints(
 
 
 def _needs(metrics: Mapping[str, Estimate], policy: PolicySpec) -> tuple[str, ...]:
-    wanted = [o.metric for o in policy.objectives] + [c.metric for c in policy.constraints]
+    wanted = [o.metric for o in policy.objectives]
+    wanted += [c.metric for c in policy.constraints if c.hard]
     return tuple(m for m in dict.fromkeys(wanted) if m not in metrics)
 
 
@@ -220,6 +222,20 @@ def assess_all(
     for index, value in zip(eligible, rank, strict=True):
         out[index] = _with_rank(drafts[index], int(value))
     return out
+
+
+def best(assessed: Sequence[Assessment]) -> Assessment | None:
+    """The pick: the highest score on the first front (ties: the smaller version), or None."""
+    front = ranked_front(assessed)
+    return front[0] if front else None
+
+
+def ranked_front(assessed: Sequence[Assessment]) -> list[Assessment]:
+    """The first-front candidates, best score first; ties broken by version (order-free)."""
+    return sorted(
+        (a for a in assessed if a.pareto_rank == 0),
+        key=lambda a: (-a.score, a.candidate.version),
+    )
 
 
 def _with_rank(assessment: Assessment, rank: int) -> Assessment:

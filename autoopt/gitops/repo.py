@@ -24,7 +24,9 @@ from autoopt.errors import GitOpsError, StaleHead
 
 _RECORD = "\x1e"
 _FIELD = "\x00"
-_REJECTED = ("stale info", "fetch first", "non-fast-forward", "rejected")
+#: What git says when the remote ref is not where the push expected it: the client-side
+#: lease check ([rejected]) or the server's compare-and-swap during a race (cannot lock ref).
+_REJECTED = ("stale info", "fetch first", "non-fast-forward", "[rejected]", "but expected")
 _LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%aI%x00%cI%x00%B%x1e"
 
 
@@ -90,8 +92,7 @@ class GitRepo:
                 ["git", *args], env=dict(env) if env else None, strip_newline_in_stdout=False
             )
         except GitCommandError as exc:
-            detail = (exc.stderr or "").strip().replace("\n", " ") or str(exc)
-            raise GitOpsError(f"git {args[0]} failed: {detail}") from None
+            raise GitOpsError(f"git {args[0]} failed: {_stderr(exc)}") from None
         return str(out)
 
     def _path(self, relpath: str) -> str:
@@ -121,6 +122,10 @@ class GitRepo:
         except GitCommandError:
             return None
         return str(out).strip() or None
+
+    def tree(self, rev: str) -> str:
+        """The tree sha of commit ``rev``."""
+        return self._run("rev-parse", f"{rev}^{{tree}}").strip()
 
     def branch_sha(self, branch: str) -> str | None:
         return self.rev(f"refs/heads/{branch}")
@@ -221,8 +226,7 @@ class GitRepo:
                     f"{remote}/{branch} moved since it was read (expected "
                     f"{(expected or 'no branch')[:12]}); re-read and retry"
                 ) from None
-            detail = (exc.stderr or "").strip().replace("\n", " ")
-            raise GitOpsError(f"git push to {remote} failed: {detail}") from None
+            raise GitOpsError(f"git push to {remote} failed: {_stderr(exc)}") from None
         self.set_remote_tracking(remote, branch, sha)
 
     def set_remote_tracking(self, remote: str, branch: str, sha: str) -> None:
@@ -321,19 +325,35 @@ class GitRepo:
                 ["git", "merge", "--no-ff", "--no-edit", "-m", message, branch_ref], env=env
             )
         except GitCommandError as exc:
+            conflicts = self._run("diff", "--name-only", "--diff-filter=U").split()
             with contextlib.suppress(GitCommandError):
                 self._repo.git.execute(["git", "merge", "--abort"])
-            detail = (exc.stdout or exc.stderr or "").strip().splitlines()
-            raise GitOpsError(
-                f"cannot merge {branch_ref}: {detail[-1] if detail else 'merge failed'}"
-            ) from None
+            if conflicts:
+                raise GitOpsError(
+                    f"cannot merge {branch_ref}: it conflicts in {', '.join(conflicts)}; "
+                    "nothing was changed (re-run the proposal on the new base)"
+                ) from None
+            raise GitOpsError(f"cannot merge {branch_ref}: {_stderr(exc)}") from None
         sha = self.rev("HEAD")
         assert sha is not None
         return sha
 
+    def fast_forward(self, sha: str) -> None:
+        """Fast-forward the checked-out branch and the work tree to ``sha``."""
+        self._run("merge", "--ff-only", "--quiet", sha)
+
     def reset_branch_to(self, sha: str) -> None:
         """Move the checked-out branch and the work tree back to ``sha`` (undo a local merge)."""
         self._run("reset", "--hard", "--quiet", sha)
+
+
+def _stderr(exc: GitCommandError) -> str:
+    """git's own words from a failed command, on one line."""
+    text = str(exc.stderr or exc.stdout or exc).strip()
+    for prefix in ("stderr: '", "stdout: '"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :].removesuffix("'")
+    return " ".join(text.split())
 
 
 def _parse_record(record: str) -> CommitInfo:

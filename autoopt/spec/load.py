@@ -33,7 +33,7 @@ class Loaded(Generic[D]):
 
     def where(self, *parts: str | int) -> Location:
         """The location of the node at ``parts`` (or of its nearest existing parent)."""
-        _matched, (line, col), _found = walk(self.tree, parts)
+        _matched, (line, col), _found = walk(self.tree, parts, at_key=False)
         return Location(self.display, line + 1, col + 1)
 
 

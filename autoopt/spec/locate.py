@@ -30,9 +30,13 @@ def dotted(parts: Sequence[str | int]) -> str:
     return out
 
 
-def walk(tree: Any, loc: Sequence[str | int]) -> tuple[list[str | int], tuple[int, int], bool]:
+def walk(
+    tree: Any, loc: Sequence[str | int], *, at_key: bool = True
+) -> tuple[list[str | int], tuple[int, int], bool]:
     """Follow ``loc`` through ``tree``; return the matched path, a 0-based (line, col) and
-    whether the last element of ``loc`` was found (False for a missing key)."""
+    whether the last element of ``loc`` was found (False for a missing key).
+
+    The position is the last key's (``at_key``) or its value's."""
     node: Any = tree
     matched: list[str | int] = []
     pos: tuple[int, int] = (getattr(getattr(tree, "lc", None), "line", 0) or 0, 0)
@@ -40,7 +44,7 @@ def walk(tree: Any, loc: Sequence[str | int]) -> tuple[list[str | int], tuple[in
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
         if isinstance(node, CommentedMap) and isinstance(part, str) and part in node:
-            pos = node.lc.key(part) if last else node.lc.value(part)
+            pos = node.lc.key(part) if last and at_key else node.lc.value(part)
             node, found = node[part], True
             matched.append(part)
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
@@ -110,6 +114,12 @@ def _message(error: Any, model: type[BaseModel], matched: list[str | int]) -> st
         return f"unknown field{hint}"
     if kind == "missing":
         return "required field is missing"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        close = difflib.get_close_matches(str(ctx.get("tag")), tags, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown type {ctx.get('tag')!r} (one of {', '.join(tags)}){hint}"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
@@ -141,7 +151,10 @@ def locate(exc: ValidationError, tree: Any, path: str, model: type[BaseModel]) -
     seen: set[tuple[int, int, str, str]] = set()
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
-        matched, (line, col), _found = walk(tree, loc)
+        if error["type"] == "union_tag_invalid":
+            loc.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
+        at_key = error["type"] in ("extra_forbidden", "missing")
+        matched, (line, col), _found = walk(tree, loc, at_key=at_key)
         message = _message(error, model, matched)
         field = _field_prefix(message, tree, matched)
         if field is not None:

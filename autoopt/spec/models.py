@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import typing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -355,9 +355,9 @@ class Rule(Model):
 
 class Guards(Model):
     max_changes_per_day: Annotated[int, Field(ge=1)] = 1
-    cooldown: Duration = Field(default="6h")  # type: ignore[assignment]
-    rollback_cooldown: Duration = Field(default="24h")  # type: ignore[assignment]
-    closed_pr_cooldown: Duration = Field(default="7d")  # type: ignore[assignment]
+    cooldown: Duration = timedelta(hours=6)
+    rollback_cooldown: Duration = timedelta(hours=24)
+    closed_pr_cooldown: Duration = timedelta(days=7)
 
 
 class TestExpect(Model):
@@ -366,11 +366,66 @@ class TestExpect(Model):
     reason: str | None = None
 
 
+class GivenEstimate(Model):
+    """A measured value with its uncertainty: ``{value, se}`` or ``{value, low, high}`` (95%)."""
+
+    value: float
+    se: Annotated[float, Field(ge=0.0)] | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> GivenEstimate:
+        if (self.low is None) != (self.high is None):
+            raise ValueError("give both low and high, or neither")
+        if self.low is not None and self.se is not None:
+            raise ValueError("give se or low/high, not both")
+        if (
+            self.low is not None
+            and self.high is not None
+            and not self.low <= self.value <= self.high
+        ):
+            raise ValueError(
+                f"expected low <= value <= high, got {self.low}, {self.value}, {self.high}"
+            )
+        return self
+
+
+def _given_shape(value: Any) -> str:
+    return "GivenEstimate" if isinstance(value, dict | GivenEstimate) else "float"
+
+
+GivenValue = Annotated[  # tags named like types so located errors skip them
+    Annotated[float, Tag("float")] | Annotated[GivenEstimate, Tag("GivenEstimate")],
+    Discriminator(_given_shape),
+]
+
+
+class GivenVersion(Model):
+    """What one version measured in a policy test; a plain number is exact (error_rate gets
+    its binomial uncertainty from ``n``)."""
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    n: Annotated[int, Field(ge=0)] = 1000
+    cost_per_request: GivenValue | None = None
+    daily_cost_usd: GivenValue | None = None
+    latency_p50_ms: GivenValue | None = None
+    latency_p95_ms: GivenValue | None = None
+    latency_p99_ms: GivenValue | None = None
+    ttft_p95_ms: GivenValue | None = None
+    error_rate: GivenValue | None = None
+    quality: GivenValue | None = None
+    tokens_out_mean: GivenValue | None = None
+
+
 class PolicyTest(Model):
     name: Annotated[str, Field(min_length=1)]
-    given: dict[str, dict[str, float]]
+    given: dict[Version, GivenVersion]
     current: Version | None = None
     rollout_active: bool = False
+    changes_today: Annotated[int, Field(ge=0)] = 0
+    since_last_change: Duration | None = None
+    since_last_rollback: Duration | None = None
     expect: TestExpect
 
 

@@ -50,7 +50,7 @@ def resolve_strategy(ref: str | StrategyOverride, strategies: dict[str, Strategy
         override = getattr(ref, section)
         if override is not None:
             data["spec"][section].update(override.model_dump(mode="json", exclude_none=True))
-    data["metadata"]["name"] = f"{ref.extends}+overrides"
+    data["metadata"]["name"] = f"{ref.extends}.custom"
     return Strategy.model_validate(data)
 
 
@@ -66,6 +66,7 @@ class Repository:
     strategies: dict[str, Strategy] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    broken: set[Path] = field(default_factory=set)  # files that failed to load
 
     def strategy_for(self, policy: Policy) -> Strategy:
         return resolve_strategy(policy.spec.strategy, self.strategies)
@@ -99,13 +100,17 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _collect(paths: Iterable[Path], root: Path, problems: list[Problem]) -> list[Loaded[Any]]:
+def _collect(
+    paths: Iterable[Path], root: Path, problems: list[Problem], broken: set[Path] | None = None
+) -> list[Loaded[Any]]:
     loaded = []
     for path in paths:
         try:
             loaded.append(load_document(path, display=_rel(root, path)))
         except SpecError as exc:
             problems.extend(exc.problems)
+            if broken is not None:
+                broken.add(path.resolve())
     return loaded
 
 
@@ -147,8 +152,8 @@ def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
     defaults = settings.spec.defaults
     files = [*_yaml_files(base / defaults.policy_dir), *_yaml_files(base / defaults.config_dir)]
     files += [p for p in extra if p not in files]
-    docs = _collect(files, base, problems)
     repo = Repository(root=base, settings=settings, settings_file=settings_file)
+    docs = _collect(files, base, problems, repo.broken)
     repo.strategies = dict(presets())
     _sort(repo, docs, problems)
     _cross_check(repo, problems)
@@ -212,7 +217,7 @@ def _check_policy(repo: Repository, loaded: Loaded[Policy], problems: list[Probl
         )
     elif not path.is_file():
         problems.append(Problem(where, "spec.target.config", f"{target.config!r} does not exist"))
-    else:
+    elif path not in repo.broken:  # a broken config already reported its own problems
         config = next((c for c in repo.configs.values() if c.path.resolve() == path), None)
         if config is None:
             problems.append(

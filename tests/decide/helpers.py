@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autoopt.spec.models import PolicySpec, Strategy
+from autoopt.decide.rules import Context
+from autoopt.spec.models import Policy, PolicySpec, Strategy
 from autoopt.spec.repository import presets
 from autoopt.values import Z95, Candidate, Estimate, Summary, Window
 
@@ -45,3 +46,17 @@ def policy(**overrides: Any) -> PolicySpec:
 
 def strategy(name: str = "balanced") -> Strategy:
     return presets()[name]
+
+
+def policy_doc(name: str = "chat-cost", **overrides: Any) -> Policy:
+    spec = policy(**overrides).model_dump(mode="json", exclude_unset=True)
+    return Policy.model_validate(
+        {"apiVersion": "autoopt/v1", "kind": "Policy", "metadata": {"name": name}, "spec": spec}
+    )
+
+
+CURRENT = Candidate("chat", "v7", {"model": "gpt-4o", "max_tokens": 1024})
+
+
+def context(**facts: Any) -> Context:
+    return Context(now=T0, **facts)

@@ -1,0 +1,134 @@
+"""``autoopt propose``: decide for one policy and open (or update) the pull request."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from autoopt.cli.options import format_option, metrics_option, repo_option
+from autoopt.errors import GitOpsError, UserError
+
+if TYPE_CHECKING:
+    from autoopt.propose import ProposalPlan, ProposalResult
+
+
+def now_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--now",
+        "now_text",
+        metavar="TIME",
+        default=None,
+        help="Act as if it were TIME (ISO 8601, e.g. 2026-11-25T12:00:00Z): reproducible runs.",
+    )(func)
+
+
+def resolve_now(text: str | None) -> datetime:
+    """The clock reading of this run: ``--now`` when given, else the current UTC time."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"--now {text!r}: expected ISO 8601, e.g. 2026-11-25T12:00:00Z") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@click.command("propose")
+@click.option("--policy", required=True, metavar="NAME", help="Policy name (or path).")
+@repo_option
+@click.option(
+    "--forge",
+    "forge_type",
+    type=click.Choice(["github", "local"]),
+    default=None,
+    help="Override forge.type of autoopt.yaml for this run.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@format_option("markdown", "json", default="markdown")
+@metrics_option
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
+@now_option
+def command(
+    policy: str,
+    repo: Path,
+    forge_type: str | None,
+    dry_run: bool,
+    fmt: str,
+    metrics_src: str | None,
+    seed: int,
+    now_text: str | None,
+) -> None:
+    """Evaluate POLICY's service and propose the best qualifying config as a pull request.
+
+    The proposal is a branch autoopt/<service>/<version> with one commit that starts a
+    staged rollout in the service's config, and a pull request carrying the evidence. Running
+    it again updates the same branch and pull request. With --dry-run nothing is written.
+    """
+    from autoopt import propose
+    from autoopt.spec.repository import load_repository
+
+    now = resolve_now(now_text)
+    documents = load_repository(repo)
+    decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
+    plan = propose.plan(documents, policy, decision, now=now)
+    result = None if dry_run else _apply(plan, repo, documents.settings, forge_type, now)
+    if fmt == "json":
+        click.echo(json.dumps(propose.as_json(plan, result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_markdown(plan, result))
+
+
+def _apply(
+    plan: ProposalPlan, repo: Path, settings: object, forge_type: str | None, now: datetime
+) -> ProposalResult:
+    from autoopt import propose
+    from autoopt.gitops.forges import make_forge
+    from autoopt.gitops.repo import GitRepo
+    from autoopt.spec.models import Settings
+
+    assert isinstance(settings, Settings)
+    git = GitRepo(repo)
+    forge = make_forge(settings, git, env=os.environ, now=now, override=forge_type)
+    remote = settings.spec.defaults.remote
+    if (forge_type or settings.spec.forge.type) == "github" and not git.has_remote(remote):
+        raise GitOpsError(
+            f"forge github needs the branch pushed, but there is no remote {remote!r}"
+        )
+    return propose.apply(plan, git, forge)
+
+
+def render_markdown(plan: ProposalPlan, result: ProposalResult | None) -> str:
+    decision = plan.decision
+    lines = [f"# {plan.service} (policy {plan.policy}): {decision.kind.value}", ""]
+    lines += [f"- `{r.code}`: {r.message}" for r in decision.reasons]
+    if plan.request is not None:
+        lines += [
+            "",
+            f"Branch: `{plan.branch}` → `{plan.base}`",
+            "",
+            "## Commit message",
+            "",
+            "```",
+            plan.commit_message.rstrip("\n"),
+            "```",
+            "",
+            "## Diff",
+            "",
+            "```diff",
+            plan.diff.rstrip("\n"),
+            "```",
+            "",
+            f"## Pull request: {plan.request.title}",
+            "",
+            plan.body.rstrip("\n"),
+        ]
+    if result is not None:
+        lines += ["", f"Result: {result.action}: {result.message}"]
+    elif plan.request is not None:
+        lines += ["", "Dry run: nothing was changed."]
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""``autoopt status``: every service's rollout state, and the open local proposals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from autoopt.cli.options import format_option, repo_option
+from autoopt.cli.propose import now_option, resolve_now
+
+
+@click.command("status")
+@repo_option
+@format_option("table", "json", default="table")
+@now_option
+def command(repo: Path, fmt: str, now_text: str | None) -> None:
+    """Stable and canary version, stage, traffic weight, time in stage and the last autoopt
+    decision of every service; then the open pull requests of the local forge."""
+    from autoopt.errors import GitOpsError
+    from autoopt.gitops import audit
+    from autoopt.gitops.local import LocalForge
+    from autoopt.gitops.repo import GitRepo
+    from autoopt.spec.repository import load_repository
+
+    now = resolve_now(now_text)
+    documents = load_repository(repo)
+    try:
+        git: GitRepo | None = GitRepo(repo)
+    except GitOpsError:
+        git = None
+    rows = audit.status(documents, git, now=now)
+    open_prs = []
+    if git is not None and documents.settings.spec.forge.type == "local":
+        open_prs = [audit.pr_dict(p) for p in LocalForge(git, now=now).list_prs(state="open")]
+    if fmt == "json":
+        data = {"services": [r.as_dict() for r in rows], "proposals": open_prs}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(_table(rows, open_prs))
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = int(max(seconds, 0) // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def _table(rows: list[Any], prs: list[dict[str, Any]]) -> str:
+    header = ("SERVICE", "STABLE", "CANARY", "STEP", "WEIGHT", "IN STEP", "LAST DECISION")
+    body = []
+    for r in rows:
+        step = f"{r.step + 1}/{len(r.steps)}" if r.step is not None else "—"
+        last = "—"
+        if r.last is not None:
+            last = (
+                f"{r.last.decision} {r.last.version or ''} ({r.last.committed_at:%Y-%m-%d %H:%M})"
+            )
+        paused = " (paused)" if r.paused else ""
+        body.append(
+            (
+                r.service + paused,
+                r.stable,
+                r.canary or "—",
+                step,
+                f"{r.weight}%",
+                _age(r.in_step_seconds),
+                last,
+            )
+        )
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]
+    lines = [
+        "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *body)
+    ]
+    lines.append("")
+    if prs:
+        lines.append("Open proposals (local forge):")
+        lines += [f"  #{p['number']}  {p['head']}  {p['title']}" for p in prs]
+    else:
+        lines.append("No open proposals on the local forge.")
+    return "\n".join(lines)

@@ -1,0 +1,347 @@
+"""The canary judge: compare canary with stable and say promote, hold or roll back.
+
+Pure: frozen values in, a frozen :class:`StageVerdict` out. The whole rollout is one
+group-sequential test per metric (see :mod:`autoopt.decide.sequential` and docs/judge.md):
+every call is a look at all the data since the rollout started, stratified by stage, and the
+boundaries keep the false-rollback rate at most ``alpha`` and the miss rate at the trigger size
+at most ``beta`` however many looks are taken.
+
+* **rollback** as soon as one metric's regression estimate crosses its rollback boundary
+  (each metric at ``alpha / m``, Bonferroni over the ``m`` configured triggers) and both arms
+  have at least ``judge.min_sample`` requests;
+* **promote** when the hold time has passed, both arms have the minimum sample derived from
+  the trigger sizes and error rates, and every measured metric is shown non-inferior (an
+  intersection–union test: each at ``beta``, no split needed);
+* otherwise **hold** with ``insufficient_data``, ``hold_time`` or ``inconclusive``; past the
+  maximum stage time the strategy's ``on_timeout`` applies (``inconclusive_timeout``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+
+from autoopt.decide import effects
+from autoopt.decide.sequential import Design, design, fixed_sample_z
+from autoopt.spec.models import Canary, Rollout, StrategySpec, Triggers
+from autoopt.values import Reason, StageObservation
+
+LABELS = {
+    "error_rate": "error rate",
+    "latency_p95": "latency p95",
+    "quality": "quality",
+    "cost": "cost per request",
+}
+
+
+class Verdict(StrEnum):
+    PROMOTE = "promote"
+    HOLD = "hold"
+    ROLLBACK = "rollback"
+
+
+class Status(StrEnum):
+    REGRESSION = "regression"
+    NON_INFERIOR = "non_inferior"
+    INCONCLUSIVE = "inconclusive"
+    NOT_MEASURED = "not_measured"
+
+
+@dataclass(frozen=True)
+class Look:
+    """Which look this is: the stage, how long it has run and how long it may run."""
+
+    step: int
+    planned_looks: int
+    elapsed: timedelta
+    hold_time: timedelta
+    max_stage_time: timedelta
+    on_timeout: str = "rollback"  # "rollback" | "hold"
+
+    @classmethod
+    def of(cls, rollout: Rollout, step: int, elapsed: timedelta) -> Look:
+        """The look at stage ``step`` of a strategy's rollout plan after ``elapsed``."""
+        hold = rollout.durations[step] if step < len(rollout.durations) else timedelta(0)
+        return cls(
+            step=step,
+            planned_looks=len(rollout.durations),
+            elapsed=elapsed,
+            hold_time=hold,
+            max_stage_time=rollout.max_stage_time,
+            on_timeout=rollout.on_timeout,
+        )
+
+    @classmethod
+    def of_canary(cls, canary: Canary, rollout: Rollout, now: datetime) -> Look:
+        """The look at a live canary's current step: its own durations, the strategy's limits."""
+        hold = canary.durations[canary.step] if canary.step < len(canary.durations) else None
+        return cls(
+            step=canary.step,
+            planned_looks=len(canary.durations),
+            elapsed=now - canary.step_started_at,
+            hold_time=hold if hold is not None else timedelta(0),
+            max_stage_time=rollout.max_stage_time,
+            on_timeout=rollout.on_timeout,
+        )
+
+    @property
+    def timed_out(self) -> bool:
+        return self.elapsed >= self.max_stage_time
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric at one look, in numbers (the regression scale and the users' scale)."""
+
+    metric: str
+    status: Status
+    stable: float
+    canary: float
+    change: float  # the estimated change users read: +0.27 = 27% worse (points for errors)
+    trigger: float
+    rollback_at: float  # on the same scale as ``change``
+    promote_at: float
+    information_fraction: float
+
+    def values(self) -> Mapping[str, float | int | str]:
+        return MappingProxyType(
+            {
+                "metric": self.metric,
+                "stable": _round(self.stable),
+                "canary": _round(self.canary),
+                "change": _round(self.change),
+                "trigger": self.trigger,
+                "rollback_at": _round(self.rollback_at),
+                "promote_at": _round(self.promote_at),
+                "information_fraction": _round(self.information_fraction),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class StageVerdict:
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    method: str = "sequential"
+    metrics: tuple[MetricResult, ...] = ()
+    n_stable: int = 0
+    n_canary: int = 0
+    min_sample: int = 0
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}") if math.isfinite(value) else value
+
+
+def configured(triggers: Triggers) -> dict[str, float]:
+    """The metrics with a trigger, and the trigger (in the strategy's own terms)."""
+    found = {
+        "error_rate": triggers.error_rate_increase,
+        "latency_p95": triggers.latency_p95_increase,
+        "quality": triggers.quality_decrease,
+    }
+    if triggers.cost_increase is not None:
+        found["cost"] = triggers.cost_increase
+    return found
+
+
+def minimum_sample(
+    unit_variances: Mapping[str, float], triggers: Mapping[str, float], alpha: float, beta: float
+) -> int:
+    """Requests per arm for a one-look test at ``alpha`` with power ``1 − beta`` per metric.
+
+    ``2·σ²·(z_{1−α} + z_{1−β})² / Δ²`` with ``σ²`` the per-request variance measured on stable;
+    the largest over the metrics. Unmeasured metrics (NaN variance) are skipped.
+    """
+    z = fixed_sample_z(alpha, beta)
+    needed = 0
+    for metric, var in unit_variances.items():
+        if math.isfinite(var):
+            delta = effects.margin(metric, triggers[metric])
+            needed = max(needed, math.ceil(2.0 * var * z * z / (delta * delta)))
+    return needed
+
+
+def _result(metric: str, eff: effects.Effect | None, plan: Design, trigger: float) -> MetricResult:
+    if eff is None:
+        nan = math.nan
+        return MetricResult(metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0)
+    up, down = plan.rollback_at(eff.information), plan.promote_at(eff.information)
+    status = Status.INCONCLUSIVE
+    if eff.estimate >= up:
+        status = Status.REGRESSION
+    elif eff.estimate <= down:
+        status = Status.NON_INFERIOR
+    return MetricResult(
+        metric=metric,
+        status=status,
+        stable=eff.stable,
+        canary=eff.canary,
+        change=effects.to_change(metric, eff.estimate),
+        trigger=trigger,
+        rollback_at=effects.to_change(metric, up),
+        promote_at=effects.to_change(metric, down),
+        information_fraction=plan.fraction(eff.information),
+    )
+
+
+def _describe(result: MetricResult) -> str:
+    label = LABELS[result.metric]
+    if result.metric == "error_rate":
+        what = f"{result.canary:.2%} vs {result.stable:.2%} ({result.change * 100:+.2f} points)"
+        bounds = (
+            f"rollback ≥ {result.rollback_at * 100:+.2f}, promote ≤ {result.promote_at * 100:+.2f}"
+        )
+    else:
+        sign = -1.0 if result.metric == "quality" else 1.0
+        what = f"{result.canary:.4g} vs {result.stable:.4g} ({sign * result.change:+.1%})"
+        up, down = sign * result.rollback_at, sign * result.promote_at
+        bounds = f"rollback at {up:+.1%}, promote at {down:+.1%}"
+    share = f"{result.information_fraction:.0%} of the planned information"
+    return f"{label}: canary {what}; {bounds}; {share}"
+
+
+def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[MetricResult], int]:
+    """Every configured metric at this look, and the minimum sample per arm."""
+    pairs = effects.strata(observation)
+    triggers = configured(spec.triggers)
+    alpha = spec.judge.alpha / len(triggers)
+    results, variances = [], {}
+    pooled = effects.pool(pairs) if pairs else None
+    for metric, trigger in triggers.items():
+        eff = effects.effect(metric, pairs, trigger, pooled) if pairs else None
+        plan = design(alpha, spec.judge.beta, effects.margin(metric, trigger))
+        results.append(_result(metric, eff, plan, trigger))
+        variances[metric] = eff.unit_variance if eff is not None else math.nan
+    needed = minimum_sample(variances, triggers, alpha, spec.judge.beta)
+    return results, max(spec.judge.min_sample, needed)
+
+
+def _counts(observation: StageObservation) -> tuple[int, int]:
+    stable = sum(i.stable.n for i in observation.intervals)
+    canary = sum(i.canary.n for i in observation.intervals)
+    return stable, canary
+
+
+def judge_stage(observation: StageObservation, spec: StrategySpec, look: Look) -> StageVerdict:
+    """The sequential judge's verdict at this look (see the module docstring)."""
+    results, needed = assess(observation, spec)
+    n_stable, n_canary = _counts(observation)
+
+    def verdict(kind: Verdict, reasons: list[Reason]) -> StageVerdict:
+        return StageVerdict(
+            kind, tuple(reasons), "sequential", tuple(results), n_stable, n_canary, needed
+        )
+
+    floor_met = min(n_stable, n_canary) >= spec.judge.min_sample
+    regressions = [r for r in results if r.status is Status.REGRESSION]
+    if regressions and floor_met:
+        return verdict(
+            Verdict.ROLLBACK, [_metric_reason(effects.CODES[r.metric], r) for r in regressions]
+        )
+    holds = hold_reasons(
+        results, (n_stable, n_canary), needed, look, canary_rate(observation, look)
+    )
+    if not holds:
+        measured = [r for r in results if r.status is Status.NON_INFERIOR]
+        return verdict(Verdict.PROMOTE, [_metric_reason("non_inferior", r) for r in measured])
+    return verdict(*timeout(holds, look))
+
+
+def hold_reasons(
+    results: list[MetricResult],
+    counts: tuple[int, int],
+    needed: int,
+    look: Look,
+    canary_per_s: float | None = None,
+) -> list[Reason]:
+    """Why this look cannot promote; empty when it can. ``counts`` is (stable, canary)."""
+    reasons = []
+    if min(counts) < needed:
+        reasons.append(insufficient(*counts, needed, canary_per_s))
+    if look.elapsed < look.hold_time:
+        reasons.append(hold_time(look))
+    measured = [r for r in results if r.status is not Status.NOT_MEASURED]
+    if not measured and not reasons:
+        reasons.append(Reason("insufficient_data", "no metric could be measured on both arms"))
+    reasons += [
+        _metric_reason("inconclusive", r) for r in measured if r.status is Status.INCONCLUSIVE
+    ]
+    return reasons
+
+
+def insufficient(
+    n_stable: int, n_canary: int, needed: int, canary_per_s: float | None = None
+) -> Reason:
+    """Too few requests; with the canary's current rate, about how long until enough."""
+    values: dict[str, float | int | str] = {
+        "n_canary": n_canary,
+        "n_stable": n_stable,
+        "min_sample": needed,
+    }
+    message = f"{n_canary} canary and {n_stable} stable requests; each arm needs {needed}"
+    if canary_per_s and n_canary < needed <= n_stable:
+        eta = (needed - n_canary) / canary_per_s
+        values["eta_s"] = round(eta)
+        message += f" (about {eta / 60:.0f} more minutes at {canary_per_s * 60:.3g} a minute)"
+    return Reason("insufficient_data", message, MappingProxyType(values))
+
+
+def canary_rate(observation: StageObservation, look: Look) -> float | None:
+    """Canary requests per second in the current stage so far."""
+    seconds = look.elapsed.total_seconds()
+    count = sum(i.canary.n for i in observation.intervals if i.stage == look.step)
+    return count / seconds if seconds > 0 and count > 0 else None
+
+
+def hold_time(look: Look) -> Reason:
+    elapsed, hold = look.elapsed.total_seconds(), look.hold_time.total_seconds()
+    return Reason(
+        "hold_time",
+        f"stage {look.step} has run {elapsed:.0f}s of its {hold:.0f}s hold time",
+        MappingProxyType({"step": look.step, "elapsed_s": elapsed, "hold_s": hold}),
+    )
+
+
+def timeout(holds: list[Reason], look: Look) -> tuple[Verdict, list[Reason]]:
+    """HOLD with ``holds``, or past the maximum stage time, the ``on_timeout`` action."""
+    if not look.timed_out:
+        return Verdict.HOLD, holds
+    limit = look.max_stage_time.total_seconds()
+    reason = Reason(
+        "inconclusive_timeout",
+        f"stage {look.step} still undecided after {look.elapsed.total_seconds():.0f}s "
+        f"(max stage time {limit:.0f}s); on_timeout: {look.on_timeout}",
+        MappingProxyType(
+            {"step": look.step, "elapsed_s": look.elapsed.total_seconds(), "max_s": limit}
+        ),
+    )
+    kind = Verdict.ROLLBACK if look.on_timeout == "rollback" else Verdict.HOLD
+    return kind, [reason, *holds]
+
+
+def _metric_reason(code: str, result: MetricResult) -> Reason:
+    return Reason(code, _describe(result), result.values())
+
+
+Judge = Callable[[StageObservation, StrategySpec, Look], StageVerdict]
+
+
+def judge_for(spec: StrategySpec) -> Judge:
+    """The judge the strategy asks for (``judge.method``)."""
+    from autoopt.decide import baselines
+
+    found: dict[str, Judge] = {
+        "sequential": judge_stage,
+        "threshold": baselines.judge_threshold,
+        "mannwhitney": baselines.judge_mannwhitney,
+    }
+    return found[spec.judge.method]

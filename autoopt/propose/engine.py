@@ -1,0 +1,134 @@
+"""``decide_for``: read the metrics and run the decision engine for one policy.
+
+The composition metrics → summaries → ``decide.choose`` lives here so the CLI calls one
+function: read the source ``autoopt.yaml`` names (or ``--metrics``), learn every version's
+params from the config's git history, summarise the window ending at ``now``, fit model
+profiles, look up prices, gather the guard facts from commit trailers, and choose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from autoopt.decide.decision import Decision
+from autoopt.errors import GitOpsError, MetricsError
+from autoopt.gitops import trailers
+from autoopt.gitops.repo import GitRepo
+from autoopt.spec.repository import Repository
+from autoopt.values import Candidate, Price
+
+if TYPE_CHECKING:
+    from autoopt.decide.rules import Context
+    from autoopt.spec.load import Loaded
+    from autoopt.spec.models import LLMConfig, Policy
+
+CHANGES = frozenset({"propose", "promote", "rollback", "revert"})
+ROLLBACKS = frozenset({"rollback", "revert"})
+
+
+def decide_for(
+    repo: Repository, policy_name: str, *, metrics_src: str | None, now: datetime, seed: int
+) -> Decision:
+    """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings')."""
+    from types import MappingProxyType
+
+    from autoopt.decide.choose import choose
+    from autoopt.metrics import profile_models, read_metrics, source_from_settings, summarise
+    from autoopt.metrics.summary import resolve_window
+
+    policy = repo.policy(policy_name).document
+    service = policy.spec.target.service
+    config = repo.config_for(policy)
+    source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
+    read = read_metrics(source, repo.settings.spec.prices)
+    frame = read.frame.loc[read.frame["service"] == service]
+    window = resolve_window(None, None, now, frame)
+    git = _git(repo)
+    summaries = summarise(read.frame, service, _known_params(git, repo, config), window)
+    if not summaries:
+        raise MetricsError(
+            f"no metrics for service {service!r} between {window.start.isoformat()} and "
+            f"{window.end.isoformat()} ({source.description})"
+        )
+    stable = config.document.spec.stable
+    current = Candidate(service, stable.version, MappingProxyType(stable.params.flat()))
+    return choose(
+        summaries,
+        policy,
+        repo.strategy_for(policy),
+        current=current,
+        context=_context(git, repo, config, now),
+        profiles=profile_models(frame),
+        prices=_prices(repo, policy, frame["model"].unique(), now),
+        seed=seed,
+    )
+
+
+def _git(repo: Repository) -> GitRepo | None:
+    try:
+        return GitRepo(repo.root)
+    except GitOpsError:
+        return None
+
+
+def _relpath(repo: Repository, config: Loaded[LLMConfig]) -> str:
+    return config.path.resolve().relative_to(repo.root.resolve()).as_posix()
+
+
+def _known_params(
+    git: GitRepo | None, repo: Repository, config: Loaded[LLMConfig]
+) -> dict[str, dict[str, Any]]:
+    """version → params of every version the config ever named (history and work tree)."""
+    from autoopt.metrics.candidates import candidates_from_texts
+
+    texts = [v.text for v in git.file_versions(_relpath(repo, config))] if git else []
+    found = candidates_from_texts([*texts, config.text])
+    return {version: params.flat() for version, params in found.items()}
+
+
+def _prices(
+    repo: Repository, policy: Policy, seen: Iterable[Any], now: datetime
+) -> dict[str, Price]:
+    from autoopt.metrics import price_for
+
+    models = {str(m) for m in seen}
+    dimension = policy.spec.search_space.get("model")
+    if isinstance(dimension, list):
+        models |= {str(m) for m in dimension}
+    prices = {}
+    for model in sorted(models):
+        price = price_for(model, overrides=repo.settings.spec.prices, at=now)
+        if price is not None:
+            prices[model] = price
+    return prices
+
+
+def guard_facts(entries: Sequence[trailers.AuditEntry], now: datetime) -> dict[str, Any]:
+    """Changes today, the last change and the last rollback, from the audit log (pure)."""
+    changes = [e for e in entries if e.decision in CHANGES]
+    rollbacks = [e for e in changes if e.decision in ROLLBACKS]
+    today = now.date()
+    return {
+        "changes_today": sum(
+            1 for e in changes if e.decision == "propose" and e.committed_at.date() == today
+        ),
+        "last_change_at": max((e.committed_at for e in changes), default=None),
+        "last_rollback_at": max((e.committed_at for e in rollbacks), default=None),
+    }
+
+
+def _context(
+    git: GitRepo | None, repo: Repository, config: Loaded[LLMConfig], now: datetime
+) -> Context:
+    from autoopt.decide.rules import Context
+
+    entries: list[trailers.AuditEntry] = []
+    if git is not None:
+        commits = git.log(["HEAD"], [_relpath(repo, config)], max_count=200)
+        entries = [
+            trailers.audit_entry(c.sha, c.committed_at, c.author_name, c.message) for c in commits
+        ]
+    facts: Mapping[str, Any] = guard_facts(entries, now)
+    return Context(now=now, rollout_active=config.document.spec.canary is not None, **facts)
