@@ -111,7 +111,9 @@ def test_window_and_time_series(quickstart: Path) -> None:
     assert out["window"]["end"] == "2026-11-24T23:59:47.934001+00:00"
     assert sum(c["n"] for c in out["candidates"]) == sum(point["n"] for point in out["series"])
     assert len(out["series"]) == 36
-    assert out["series"][0]["bucket"] == "2026-11-23T12:00:00+00:00"
+    first = out["series"][0]
+    assert first["bucket"] == "2026-11-23T12:00:00+00:00"
+    assert first["latency_p95_ms_low"] <= first["latency_p95_ms"] <= first["latency_p95_ms_high"]
 
 
 def test_metrics_override_and_one_line_errors(
