@@ -181,7 +181,7 @@ def recommend(assessments: list[Assessment]) -> str | None:
 def _series(frame: pd.DataFrame, by: str, service: str, window: Window) -> pd.DataFrame:
     from autoopt.metrics.aggregate import timeseries
 
-    series, _rows = timeseries(frame, by, service=service, window=window)
+    series, _rows = timeseries(frame, by, service=service, window=window, quantile_intervals=True)
     return series
 
 
