@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,17 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from autoopt.cli.options import format_option, metrics_option, repo_option
-from autoopt.errors import MetricsError, UserError
+from autoopt.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from autoopt.decide.decision import Assessment
-    from autoopt.metrics import MetricsRead
-    from autoopt.spec.load import Loaded
-    from autoopt.spec.models import LLMConfig
-    from autoopt.spec.repository import Repository
-    from autoopt.values import Window
+    from autoopt.evaluate import Evaluation
 
 #: The metrics the table shows, in order, with their headers.
 SHOWN = (
@@ -32,22 +27,6 @@ SHOWN = (
     ("daily_cost_usd", "$/day"),
     ("quality", "quality"),
 )
-
-
-@dataclass
-class Evaluation:
-    """Everything ``evaluate`` found, rendered last (JSON is a stable contract)."""
-
-    policy: str
-    service: str
-    baseline: str
-    window: Window
-    read: MetricsRead
-    assessments: list[Assessment]
-    recommended: str | None
-    history: str
-    series: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 @click.command("evaluate")
@@ -75,6 +54,7 @@ def command(
     Hard constraints decide feasibility, soft ones cost penalties, the objectives give Pareto
     ranks and the weighted score (relative improvement over the stable version).
     """
+    from autoopt.evaluate import evaluate
     from autoopt.spec.repository import load_repository
 
     loaded = load_repository(repo)
@@ -100,89 +80,6 @@ def _now(text: str | None) -> datetime:
             f"--now {text!r}: expected an ISO time such as 2026-11-25T00:00:00Z"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def evaluate(
-    repo: Repository,
-    policy_ref: str,
-    metrics_src: str | None,
-    since: str | None,
-    until: str | None,
-    now: datetime,
-    by: str | None = None,
-) -> Evaluation:
-    """Read, summarise and assess; the composition of metrics and decide for one policy."""
-    from autoopt.decide.score import assess
-    from autoopt.metrics import read_metrics, source_from_settings, summarise
-    from autoopt.metrics.summary import resolve_window
-
-    policy = repo.policy(policy_ref).document
-    service = policy.spec.target.service
-    config = repo.config_for(policy)
-    source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
-    read = read_metrics(source, repo.settings.spec.prices)
-    ours = read.frame.loc[read.frame["service"] == service]
-    window = resolve_window(since, until, now, ours)
-    params, history = config_params(repo, config)
-    summaries = summarise(read.frame, service, params, window)
-    if not summaries:
-        seen = ", ".join(sorted(map(str, read.frame["service"].unique()))) or "none"
-        raise MetricsError(
-            f"no metrics for service {service!r} in {window.start.isoformat()} .. "
-            f"{window.end.isoformat()} (services seen: {seen})"
-        )
-    baseline = config.document.spec.stable.version
-    assessments = assess(summaries, policy.spec, baseline)
-    series = _series(ours, by, service, window) if by else None
-    notes = [*read.notes, *(f"{s.version}: {n}" for s in summaries for n in s.notes)]
-    return Evaluation(
-        policy=policy.metadata.name,
-        service=service,
-        baseline=baseline,
-        window=window,
-        read=read,
-        assessments=assessments,
-        recommended=recommend(assessments),
-        history=history,
-        series=series,
-        notes=notes,
-    )
-
-
-def config_params(repo: Repository, config: Loaded[LLMConfig]) -> tuple[dict[str, Any], str]:
-    """version → params from every committed version of the config (and the work tree)."""
-    from autoopt.errors import GitOpsError
-    from autoopt.metrics.candidates import candidates_from_texts
-
-    texts, history = [], "the current config file only (not a git repository)"
-    try:
-        from autoopt.gitops.repo import GitRepo
-
-        git_repo = GitRepo(repo.root)
-        relpath = config.path.resolve().relative_to(repo.root.resolve()).as_posix()
-        versions = git_repo.file_versions(relpath)
-        texts = [v.text for v in versions]
-        history = f"{len(versions)} committed version(s) of {relpath} and the work tree"
-    except (GitOpsError, ValueError):
-        pass
-    found = candidates_from_texts([*texts, config.text])
-    return {version: p.flat() for version, p in found.items()}, history
-
-
-def recommend(assessments: list[Assessment]) -> str | None:
-    """The eligible candidate with the highest score (ties: better Pareto rank, then name)."""
-    eligible = [a for a in assessments if a.eligible and a.pareto_rank >= 0]
-    if not eligible:
-        return None
-    best = min(eligible, key=lambda a: (-a.score, a.pareto_rank, a.candidate.version))
-    return best.candidate.version
-
-
-def _series(frame: pd.DataFrame, by: str, service: str, window: Window) -> pd.DataFrame:
-    from autoopt.metrics.aggregate import timeseries
-
-    series, _rows = timeseries(frame, by, service=service, window=window, quantile_intervals=True)
-    return series
 
 
 def _warnings(evaluation: Evaluation) -> list[str]:

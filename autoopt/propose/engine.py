@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from autoopt.decide.decision import Decision
-from autoopt.errors import GitOpsError, MetricsError
+from autoopt.errors import GitOpsError
 from autoopt.gitops import trailers
 from autoopt.gitops.repo import GitRepo
 from autoopt.spec.repository import Repository
@@ -35,23 +35,13 @@ def decide_for(
     from types import MappingProxyType
 
     from autoopt.decide.choose import choose
-    from autoopt.metrics import profile_models, read_metrics, source_from_settings, summarise
-    from autoopt.metrics.summary import resolve_window
+    from autoopt.evaluate import measure
+    from autoopt.metrics import profile_models
 
-    policy = repo.policy(policy_name).document
+    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now)
+    policy, config, frame, summaries = found.policy, found.config, found.frame, found.summaries
     service = policy.spec.target.service
-    config = repo.config_for(policy)
-    source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
-    read = read_metrics(source, repo.settings.spec.prices)
-    frame = read.frame.loc[read.frame["service"] == service]
-    window = resolve_window(None, None, now, frame)
     git = _git(repo)
-    summaries = summarise(read.frame, service, _known_params(git, repo, config), window)
-    if not summaries:
-        raise MetricsError(
-            f"no metrics for service {service!r} between {window.start.isoformat()} and "
-            f"{window.end.isoformat()} ({source.description})"
-        )
     stable = config.document.spec.stable
     current = Candidate(service, stable.version, MappingProxyType(stable.params.flat()))
     return choose(
@@ -75,17 +65,6 @@ def _git(repo: Repository) -> GitRepo | None:
 
 def _relpath(repo: Repository, config: Loaded[LLMConfig]) -> str:
     return config.path.resolve().relative_to(repo.root.resolve()).as_posix()
-
-
-def _known_params(
-    git: GitRepo | None, repo: Repository, config: Loaded[LLMConfig]
-) -> dict[str, dict[str, Any]]:
-    """version → params of every version the config ever named (history and work tree)."""
-    from autoopt.metrics.candidates import candidates_from_texts
-
-    texts = [v.text for v in git.file_versions(_relpath(repo, config))] if git else []
-    found = candidates_from_texts([*texts, config.text])
-    return {version: params.flat() for version, params in found.items()}
 
 
 def _prices(
