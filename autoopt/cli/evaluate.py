@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, repo_option
-from autoopt.errors import UserError
+from autoopt.cli.options import format_option, metrics_option, now_option, parse_now, repo_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +33,7 @@ SHOWN = (
 @metrics_option
 @click.option("--since", default=None, metavar="WHEN", help="Window start: 24h, 7d or ISO time.")
 @click.option("--until", default=None, metavar="WHEN", help="Window end: 1h, or ISO time.")
-@click.option("--now", "now_text", default=None, metavar="ISO", help="Pretend it is this time.")
+@now_option
 @click.option("--by", default=None, type=click.Choice(["1m", "5m", "15m", "1h", "1d"]),
               help="Also give a time series in buckets of this size.")  # fmt: skip
 @format_option("table", "json", "markdown")
@@ -58,7 +56,7 @@ def command(
     from autoopt.spec.repository import load_repository
 
     loaded = load_repository(repo)
-    now = _now(now_text)
+    now = parse_now(now_text)
     evaluation = evaluate(loaded, policy_ref, metrics_src, since, until, now, by)
     for warning in _warnings(evaluation):
         click.echo(f"warning: {warning}", err=True)
@@ -68,18 +66,6 @@ def command(
         click.echo(as_markdown(evaluation))
     else:
         _print_table(evaluation)
-
-
-def _now(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UserError(
-            f"--now {text!r}: expected an ISO time such as 2026-11-25T00:00:00Z"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _warnings(evaluation: Evaluation) -> list[str]:

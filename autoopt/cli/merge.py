@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from autoopt.cli.options import repo_option
-from autoopt.cli.propose import now_option, resolve_now
+from autoopt.cli.options import now_option, parse_now, repo_option
 from autoopt.errors import ForgeError
 
 
@@ -34,9 +33,7 @@ def command(number: int, repo: Path, close_only: bool, now_text: str | None) -> 
             f"autoopt merge works on the local forge; this repository uses "
             f"{settings.spec.forge.type}: merge the pull request there"
         )
-    forge = local.LocalForge(
-        GitRepo(repo), now=resolve_now(now_text), author=settings.spec.bot.name
-    )
+    forge = local.LocalForge(GitRepo(repo), now=parse_now(now_text), author=settings.spec.bot.name)
     if close_only:
         pr = forge.close(number)
         click.echo(f"closed #{pr.number} ({pr.head}) without merging")

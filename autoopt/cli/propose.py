@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, repo_option
-from autoopt.errors import GitOpsError, UserError
+from autoopt.cli.options import format_option, metrics_option, now_option, parse_now, repo_option
+from autoopt.errors import GitOpsError
 
 if TYPE_CHECKING:
     from autoopt.propose import ProposalPlan, ProposalResult
-
-
-def now_option(func: click.decorators.FC) -> click.decorators.FC:
-    return click.option(
-        "--now",
-        "now_text",
-        metavar="TIME",
-        default=None,
-        help="Act as if it were TIME (ISO 8601, e.g. 2026-11-25T12:00:00Z): reproducible runs.",
-    )(func)
-
-
-def resolve_now(text: str | None) -> datetime:
-    """The clock reading of this run: ``--now`` when given, else the current UTC time."""
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UserError(f"--now {text!r}: expected ISO 8601, e.g. 2026-11-25T12:00:00Z") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @click.command("propose")
@@ -72,7 +51,7 @@ def command(
     from autoopt import propose
     from autoopt.spec.repository import load_repository
 
-    now = resolve_now(now_text)
+    now = parse_now(now_text)
     documents = load_repository(repo)
     decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
     plan = propose.plan(documents, policy, decision, now=now)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, repo_option
+from autoopt.cli.options import format_option, metrics_option, now_option, parse_now, repo_option
 from autoopt.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,20 +21,6 @@ if TYPE_CHECKING:
     from autoopt.controls import ControlPlan, ControlResult
     from autoopt.metrics import MetricsRead
     from autoopt.reconcile import ReconcileResult, RepoState, ServiceResult
-
-
-def parse_now(text: str | None) -> datetime:
-    """``--now``: an ISO 8601 timestamp (UTC when no offset is given); the clock otherwise."""
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an ISO 8601 timestamp such as 2026-11-25T10:00:00Z",
-            param_hint="--now",
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @click.command("reconcile")
@@ -49,13 +35,7 @@ def parse_now(text: str | None) -> datetime:
     default=None,
     help="Run again every INTERVAL (30s, 5m, …) until interrupted.",
 )
-@click.option(
-    "--now",
-    "now_text",
-    metavar="TIMESTAMP",
-    default=None,
-    help="Judge as of this ISO 8601 time instead of the clock (replays, tests, demos).",
-)
+@now_option
 def command(
     repo: Path,
     metrics_src: str | None,

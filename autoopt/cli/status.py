@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from autoopt.cli.options import format_option, repo_option
-from autoopt.cli.propose import now_option, resolve_now
+from autoopt.cli.options import format_option, now_option, parse_now, repo_option
 
 
 @click.command("status")
@@ -25,7 +24,7 @@ def command(repo: Path, fmt: str, now_text: str | None) -> None:
     from autoopt.gitops.repo import GitRepo
     from autoopt.spec.repository import load_repository
 
-    now = resolve_now(now_text)
+    now = parse_now(now_text)
     documents = load_repository(repo)
     try:
         git: GitRepo | None = GitRepo(repo)
