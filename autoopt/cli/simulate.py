@@ -253,8 +253,12 @@ def render_run(result: Run, setup: Setup, fmt: str) -> str:
             "seed": result.seed,
             "duration_s": result.duration.total_seconds(),
             "versions": [
-                {"version": s.version, "n": s.n, "errors": s.errors,
-                 "metrics": {m: _est(e) for m, e in sorted(s.metrics.items())}}
+                {
+                    "version": s.version,
+                    "n": s.n,
+                    "errors": s.errors,
+                    "metrics": {m: _est(e) for m, e in sorted(s.metrics.items())},
+                }
                 for s in result.summaries
             ],  # fmt: skip
             "events": dict(result.events),

@@ -107,7 +107,7 @@ def release_params(root: Path, config_path: Path, config_text: str) -> dict[str,
 
 # ------------------------------------------------------------------------------- --inject
 
-_INJECT = re.compile(r"^(latency|error|quality)=([+-]?\d+(?:\.\d+)?)(%|pp|pts?|x)?$")
+_INJECT = re.compile(r"^(latency|error|quality)=(x?)([+-]?\d+(?:\.\d+)?)(%|pp|pts?|x)?$")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def parse_inject(text: str) -> Injection:
             f"--inject {text!r}: expected latency=+30%, latency=x2, error=+5pp, error=+0.05, "
             "quality=-10% or quality=-8pts"
         )
-    what, number, unit = match.group(1), float(match.group(2)), match.group(3) or ""
+    what, number, unit = match.group(1), float(match.group(3)), match.group(4) or match.group(2)
     if what == "latency":
         return _latency(text, number, unit)
     if what == "error":

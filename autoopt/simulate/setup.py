@@ -113,6 +113,8 @@ def pick_candidate(
     if version is not None:
         params, source = _release(setup, version), "config history"
     params = merged(params, sets)
+    if params == setup.stable:
+        raise UserError("the candidate's params are the stable version's: nothing to compare")
     require_models(setup.scenario, [params], "the candidate")
     if version is None or sets:
         version = version_id(params.flat())

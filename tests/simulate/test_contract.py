@@ -22,7 +22,9 @@ def test_the_column_lists_are_the_same_tuple() -> None:
 @pytest.mark.parametrize("name", ["steady", "provider-outage", "canary-quality-drop"])
 def test_a_simulated_frame_passes_row_validation_unchanged(name: str) -> None:
     scenario = simulator.load_scenario(simulator.scenario_path(name))
-    scenario = with_window(scenario, timedelta(minutes=45) if name != "steady" else timedelta(minutes=5))
+    scenario = with_window(
+        scenario, timedelta(minutes=45) if name != "steady" else timedelta(minutes=5)
+    )
     frame = simulator.run_scenario(scenario, seed=3).frame
     assert tuple(frame.columns) == autoopt.metrics.COLUMNS
 
@@ -59,7 +61,9 @@ def test_a_simulated_frame_passes_row_validation_unchanged(name: str) -> None:
 def test_simulated_dtypes_are_of_the_canonical_kinds() -> None:
     """Not identical (the simulator uses str, int64 and ns; validation gives object, float64
     and us), but of the same kind, so every consumer reads both alike."""
-    scenario = with_window(simulator.load_scenario(simulator.scenario_path("steady")), timedelta(minutes=2))
+    scenario = with_window(
+        simulator.load_scenario(simulator.scenario_path("steady")), timedelta(minutes=2)
+    )
     frame = simulator.run_scenario(scenario, seed=1).frame
     canonical = empty_frame()
     for column in autoopt.metrics.COLUMNS:

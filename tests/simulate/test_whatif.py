@@ -41,8 +41,9 @@ def test_the_cost_ratio_is_the_price_ratio_on_the_same_requests() -> None:
 
     cost = result.row("cost_per_request")
     assert cost.delta is not None and math.isclose(cost.delta.value, 2.0, rel_tol=1e-12)
-    per_request = frame.pivot_table(index=frame.groupby("version").cumcount(), columns="version",
-                                    values="cost_usd")
+    per_request = frame.pivot_table(
+        index=frame.groupby("version").cumcount(), columns="version", values="cost_usd"
+    )
     np.testing.assert_allclose(per_request["v8"], 3 * per_request["v7"], rtol=1e-12)
     assert result.row("tokens_out_mean").delta.value == 0.0  # type: ignore[union-attr]
     assert result.row("error_rate").delta.value == 0.0  # type: ignore[union-attr]
