@@ -26,29 +26,67 @@ OUT_SUFFIXES = (".parquet", ".csv")
 
 
 @click.command("simulate")
-@click.option("--scenario", "scenario_ref", metavar="FILE|NAME", help="A scenario file, or a "
-              "library name (steady, diurnal, burst, provider-outage, rate-limited, …).")  # fmt: skip
-@click.option("--policy", "policy_ref", metavar="NAME", help="Calibrate on this policy's "
-              "service in the metrics (and take its config and strategy).")  # fmt: skip
+@click.option(
+    "--scenario",
+    "scenario_ref",
+    metavar="FILE|NAME",
+    help="A scenario file, or a library name (steady, diurnal, burst, …).",
+)
+@click.option(
+    "--policy",
+    "policy_ref",
+    metavar="NAME",
+    help="Calibrate on this policy's service in the metrics (and take its config and strategy).",
+)
 @repo_option
 @metrics_option
-@click.option("--candidate", metavar="VERSION", help="What-if: a version from the config's "
-              "history, against stable on the same requests.")  # fmt: skip
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,…]",
-              help="What-if: params merged over stable (or over --candidate); YAML scalars.")  # fmt: skip
+@click.option(
+    "--candidate",
+    metavar="VERSION",
+    help="What-if: a version from the config's history, against stable on the same requests.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE[,…]",
+    help="What-if: params over stable (or --candidate); YAML scalars.",
+)
 @click.option("--duration", metavar="DURATION", help="Simulated time, e.g. 30m, 2h, 1d.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every draw.")
-@click.option("--replicas", type=click.IntRange(1, 10_000), default=1, show_default=True,
-              help="Independent runs; intervals come from their spread.")  # fmt: skip
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Keep the generated metrics (.parquet or .csv), written atomically.")  # fmt: skip
+@click.option(
+    "--replicas",
+    type=click.IntRange(1, 10_000),
+    default=1,
+    show_default=True,
+    help="Independent runs; intervals come from their spread.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Keep the generated metrics (.parquet or .csv).",
+)
 @click.option("--rollout", is_flag=True, help="Backtest the staged rollout with the real judge.")
-@click.option("--strategy", "strategy_name", metavar="NAME",
-              help="--rollout: balanced, conservative, aggressive (default: the policy's).")  # fmt: skip
-@click.option("--check-every", default="1m", show_default=True, metavar="DURATION",
-              help="--rollout: how often the judge looks.")  # fmt: skip
-@click.option("--inject", multiple=True, metavar="FAULT", help="--rollout: a regression of the "
-              "canary: latency=+30%, error=+5pp, quality=-10%.")  # fmt: skip
+@click.option(
+    "--strategy",
+    "strategy_name",
+    metavar="NAME",
+    help="--rollout: a strategy (default: the policy's, or balanced).",
+)
+@click.option(
+    "--check-every",
+    default="1m",
+    show_default=True,
+    metavar="DURATION",
+    help="--rollout: how often the judge looks.",
+)
+@click.option(
+    "--inject",
+    multiple=True,
+    metavar="FAULT",
+    help="--rollout: a regression of the canary: latency=+30%, error=+5pp, quality=-10%.",
+)
 @format_option("table", "json", "markdown")
 def command(**options: Any) -> None:
     """Simulate traffic: as the scenario says, stable against a candidate on the same requests
@@ -233,8 +271,15 @@ def render_what_if(result: WhatIf, setup: Setup, fmt: str) -> str:
         }
         return json.dumps(data, indent=2, allow_nan=False)
     head = ["metric", result.stable, result.candidate, "delta [95% CI]"]
-    rows = [[r.metric, _cell(r.metric, r.stable), _cell(r.metric, r.candidate),
-             _delta(r.metric, r.delta)] for r in result.rows]  # fmt: skip
+    rows = [
+        [
+            r.metric,
+            _cell(r.metric, r.stable),
+            _cell(r.metric, r.candidate),
+            _delta(r.metric, r.delta),
+        ]
+        for r in result.rows
+    ]
     title = (
         f"what-if on {result.scenario} ({setup.source}): {result.stable} vs {result.candidate}, "
         f"{result.requests} requests per arm, {result.replicas} replica(s), seed {result.seed}"
@@ -260,7 +305,7 @@ def render_run(result: Run, setup: Setup, fmt: str) -> str:
                     "metrics": {m: _est(e) for m, e in sorted(s.metrics.items())},
                 }
                 for s in result.summaries
-            ],  # fmt: skip
+            ],
             "events": dict(result.events),
         }
         return json.dumps(data, indent=2, allow_nan=False)
@@ -293,14 +338,27 @@ def render_backtest(result: Backtest, setup: Setup, fmt: str) -> str:
             "rollouts": [r.__dict__ | {"reasons": list(r.reasons)} for r in result.rollouts],
         }
         return json.dumps(data, indent=2, allow_nan=False)
-    head = ["judge", "promoted", "rolled back", "timed out", "unfinished",
-            "median min to decision", "mean canary requests exposed"]  # fmt: skip
+    head = [
+        "judge",
+        "promoted",
+        "rolled back",
+        "timed out",
+        "unfinished",
+        "median min to decision",
+        "mean canary requests exposed",
+    ]
     rows = [
-        [r.method, f"{r.promoted:.0%}", f"{r.rolled_back:.0%}", f"{r.timed_out:.0%}",
-         f"{r.unfinished:.0%}", "—" if r.median_minutes is None else f"{r.median_minutes:.1f}",
-         f"{r.mean_exposed:.0f}"]
+        [
+            r.method,
+            f"{r.promoted:.0%}",
+            f"{r.rolled_back:.0%}",
+            f"{r.timed_out:.0%}",
+            f"{r.unfinished:.0%}",
+            "—" if r.median_minutes is None else f"{r.median_minutes:.1f}",
+            f"{r.mean_exposed:.0f}",
+        ]
         for r in result.rows
-    ]  # fmt: skip
+    ]
     injected = ", ".join(result.injected) or "nothing"
     title = (
         f"rollout backtest on {result.scenario} ({setup.source}): {result.stable} → "
@@ -316,6 +374,8 @@ def _table(fmt: str, title: str, head: list[str], rows: list[list[str]], notes: 
         lines.append("|" + "---|" * len(head))
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join([*lines, "", *(f"- {n}" for n in notes)]).rstrip()
+    import io
+
     from rich.console import Console
     from rich.table import Table
 
@@ -324,16 +384,8 @@ def _table(fmt: str, title: str, head: list[str], rows: list[list[str]], notes: 
         table.add_column(name, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*row)
-    console = Console(width=160, record=True, file=_Null())
+    console = Console(width=160, record=True, file=io.StringIO())
     console.print(table)
     for note in notes:
         console.print(note, markup=False, highlight=False)
     return console.export_text().rstrip()
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None

@@ -3,15 +3,16 @@ validation untouched, dtypes that become autoopt's canonical ones."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 import pytest
-import simulator
 
 import autoopt.metrics
+import simulator
 from autoopt.metrics.table import empty_frame, validate
 from autoopt.simulate.scenarios import with_window
-from datetime import timedelta
 
 
 def test_the_column_lists_are_the_same_tuple() -> None:

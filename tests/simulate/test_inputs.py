@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import simulator
 
+import simulator
 from autoopt.errors import UserError
 from autoopt.simulate.inputs import (
     Injection,

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-import simulator
 
+import simulator
 from autoopt.simulate import run, what_if
 from autoopt.simulate.scenarios import load_scenario, with_stable, with_window
 from tests.simulate.helpers import TWO_MODELS
