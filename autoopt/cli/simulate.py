@@ -365,7 +365,13 @@ def render_backtest(result: Backtest, setup: Setup, fmt: str) -> str:
         f"{result.canary}, strategy {result.strategy}, steps {list(result.steps)}, "
         f"injected {injected}, {result.replicas} rollout(s) per judge, seed {result.seed}"
     )
-    return _table(fmt, title, head, rows, [])
+    notes = []
+    if any(r.unfinished for r in result.rows):
+        notes.append(
+            "unfinished: the scenario ended before the final verdict; lengthen --duration "
+            "(a stage may run up to the strategy's max_stage_time)"
+        )
+    return _table(fmt, title, head, rows, notes)
 
 
 def _table(fmt: str, title: str, head: list[str], rows: list[list[str]], notes: list[str]) -> str:
