@@ -8,6 +8,7 @@ judge against simulated production (the rollout backtest). ``docs/simulate.md`` 
 from __future__ import annotations
 
 from autoopt.simulate.backtest import Backtest, JudgeRow, Rollout, StageJudge, backtest
+from autoopt.simulate.evidence import Evidence, for_proposal
 from autoopt.simulate.inputs import Injection, parse_inject, parse_sets
 from autoopt.simulate.scenarios import calibrated, load_scenario, resolve_scenario, sim_params
 from autoopt.simulate.setup import Candidate, Setup, pick_candidate, pick_strategy, prepare
@@ -17,6 +18,7 @@ __all__ = [
     "Backtest",
     "Candidate",
     "Comparison",
+    "Evidence",
     "Injection",
     "JudgeRow",
     "Rollout",
@@ -26,6 +28,7 @@ __all__ = [
     "WhatIf",
     "backtest",
     "calibrated",
+    "for_proposal",
     "load_scenario",
     "parse_inject",
     "parse_sets",
