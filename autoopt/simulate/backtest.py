@@ -53,6 +53,8 @@ class StageJudge:
     def __call__(self, ctx: simulator.StageContext, /) -> str:
         rollout = self.spec.rollout
         if ctx.step == len(rollout.steps) - 1:  # 100%: nothing left to compare with
+            if self.decided_at is None:  # a plan of one step, [100]: no judged stage at all
+                self.outcome, self.decided_at = "promoted", ctx.step_started_at
             return "promote"
         if ctx.step == len(self.starts):  # a new step began: keep the last look's intervals
             self.done.extend(self.current)

@@ -28,7 +28,7 @@ from autoopt.simulate.scenarios import (
 )
 from autoopt.spec.load import Loaded
 from autoopt.spec.models import LLMConfig, Params, Policy, StrategySpec
-from autoopt.spec.repository import Repository, load_repository, presets, resolve_strategy
+from autoopt.spec.repository import Repository, load_repository, presets
 from autoopt.values import version_id
 
 
@@ -160,7 +160,7 @@ def pick_strategy(setup: Setup, name: str | None) -> tuple[str, StrategySpec]:
             raise UserError(f"--strategy {name!r}: no such strategy (known: {known})")
         return name, strategies[name].spec
     if setup.policy is not None and setup.repo is not None:
-        strategy = resolve_strategy(setup.policy.spec.strategy, setup.repo.strategies)
+        strategy = setup.repo.strategy_for(setup.policy)
         return strategy.metadata.name, strategy.spec
     return "balanced", strategies["balanced"].spec
 

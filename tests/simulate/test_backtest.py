@@ -115,3 +115,19 @@ def test_rollout_cli_with_the_policy_s_strategy_and_a_quality_drop(
         "mean canary requests exposed |"
     )
     assert lines[4].startswith("| sequential | 0% | 100% | 0% | 0% |")
+
+
+def test_a_plan_of_one_step_is_promoted_at_once() -> None:
+    scenario = load_scenario(BUSY)
+    spec = presets()["aggressive"].spec
+    spec = spec.model_copy(
+        update={"rollout": spec.rollout.model_copy(update={"steps": [100], "durations": []})}
+    )
+    candidate = scenario.spec.variants.stable.params.model_copy(update={"temperature": 0.3})
+    one = rollout_scenario(scenario, candidate, "v8", spec, timedelta(minutes=1))
+    result, _ = backtest(one, spec, strategy="custom", seed=0, replicas=1)
+    assert [(r.method, r.outcome, r.minutes, r.exposed, r.looks) for r in result.rollouts] == [
+        ("sequential", "promoted", 0.0, 0, 0),
+        ("threshold", "promoted", 0.0, 0, 0),
+        ("mannwhitney", "promoted", 0.0, 0, 0),
+    ]
