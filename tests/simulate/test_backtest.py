@@ -131,3 +131,21 @@ def test_a_plan_of_one_step_is_promoted_at_once() -> None:
         ("threshold", "promoted", 0.0, 0, 0),
         ("mannwhitney", "promoted", 0.0, 0, 0),
     ]
+
+
+def test_out_keeps_the_chosen_judge_s_rollouts(
+    capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    out_file = tmp_path / "rollouts.csv"  # type: ignore[operator]
+    code, _out, err = run_cli(
+        capsys, "simulate", "--scenario", str(BUSY), "--rollout", "--strategy", "aggressive",
+        "--set", "temperature=0.3", "--inject", "error=+0.1", "--replicas", "2",
+        "--duration", "10m", "--out", str(out_file),
+    )  # fmt: skip
+    assert code == 0, err
+    rows = pd.read_csv(out_file)
+    assert sorted(rows["replica"].unique()) == [0, 1]
+    assert set(rows["variant"]) == {"stable", "canary"}
+    canary = rows[rows["variant"] == "canary"]
+    stable = rows[rows["variant"] == "stable"]
+    assert canary["error"].mean() > stable["error"].mean() + 0.05
