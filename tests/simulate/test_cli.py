@@ -190,3 +190,33 @@ def test_an_unknown_candidate_version_names_the_known_ones(
         "error: --candidate 'v5': no such version in configs/chat-service.yaml or its git "
         "history (known: v7)\n",
     )
+
+
+def test_a_progress_bar_only_on_a_terminal() -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    args = [sys.executable, "-m", "autoopt", "simulate", "--scenario", "steady", "--duration",
+            "5m", "--set", "max_tokens=300", "--replicas", "2"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "200"}
+    leader, follower = pty.openpty()
+    done = subprocess.run(args, stdout=follower, stderr=follower, env=env, timeout=120)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    on_terminal = b"".join(chunks).decode(errors="replace")
+    assert done.returncode == 0
+    assert "simulating" in on_terminal and "what-if on steady" in on_terminal
+    piped = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert piped.returncode == 0 and "simulating" not in piped.stdout + piped.stderr
