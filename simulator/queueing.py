@@ -28,6 +28,8 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 _WINDOW_MIN, _WINDOW_MAX = 256, 65536
+_RANGE = np.arange(_WINDOW_MAX)  # 0, 1, 2, … for the window checks
+_RANGE.flags.writeable = False
 _CHUNK = 64  # arrivals per exact-loop chunk; after each, hand back if servers are free
 
 
@@ -71,7 +73,7 @@ def _first_binding(a: Floats, s: Floats, p: Floats, free: Floats) -> int:
     c = free.size
     ends = a + np.minimum(s, p)
     busy_initial = c - np.searchsorted(np.sort(free), a, side="right")
-    busy_earlier = np.arange(a.size) - np.searchsorted(np.sort(ends), a, side="right")
+    busy_earlier = _RANGE[: a.size] - np.searchsorted(np.sort(ends), a, side="right")
     hit = np.flatnonzero(busy_initial + busy_earlier >= c)
     return int(hit[0]) if hit.size else a.size
 
@@ -96,7 +98,7 @@ def _loop(
     Works on Python lists (numpy scalar access would cost more than the work itself).
     """
     start, end, served = out
-    n, margin = a.size, max(2, len(heap) // 8)
+    n, margin = a.size, max(2, len(heap) // 16)
     while k < n:
         hi = min(n, k + _CHUNK)
         if np.isinf(p[k:hi]).all():

@@ -64,8 +64,8 @@ def run_scenario(
 def _ticker(
     env: simpy.Environment, plane: DataPlane, total: float, progress: Progress | None
 ) -> Generator[Any, Any, None]:
-    while env.now < total:
-        yield env.timeout(min(_TICK, total - env.now))
+    while env.now + _TICK < total:  # the run's end is reported once everything is done
+        yield env.timeout(_TICK)
         plane.advance(env.now)
         if progress is not None:
             progress(env.now / total)
@@ -99,6 +99,8 @@ def _simulate(
     env.run(until=spec.duration)
     plane.advance(spec.duration)
     plane.drain()
+    if progress is not None:
+        progress(1.0)
     _log_rate_limits(plane, log)
     frame = build_frame(plane, slice(None))
     events = sorted(log.events, key=lambda e: e.at)

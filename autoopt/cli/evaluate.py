@@ -181,7 +181,7 @@ def recommend(assessments: list[Assessment]) -> str | None:
 def _series(frame: pd.DataFrame, by: str, service: str, window: Window) -> pd.DataFrame:
     from autoopt.metrics.aggregate import timeseries
 
-    series, _rows = timeseries(frame, by, service=service, window=window)
+    series, _rows = timeseries(frame, by, service=service, window=window, quantile_intervals=True)
     return series
 
 
@@ -277,8 +277,10 @@ def _rows(evaluation: Evaluation) -> list[list[str]]:
     for a in sorted(evaluation.assessments, key=lambda a: -a.score):
         mark = " ★" if a.candidate.version == evaluation.recommended else ""
         stable = " (stable)" if a.candidate.version == evaluation.baseline else ""
-        broken = ", ".join(v.label for v in a.violations)
-        verdict = ("feasible" if a.feasible else "infeasible") + (f": {broken}" if broken else "")
+        hard = ", ".join(v.label for v in a.violations if v.hard)
+        soft = ", ".join(v.label for v in a.violations if not v.hard)
+        verdict = ("feasible" if a.feasible else "infeasible") + (f": {hard}" if hard else "")
+        verdict += f"; soft: {soft}" if soft else ""
         rank = str(a.pareto_rank) if a.pareto_rank >= 0 else "—"
         rows.append(
             [

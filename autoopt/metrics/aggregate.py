@@ -3,21 +3,22 @@
 DuckDB runs the same query over a canonical DataFrame (``autoopt evaluate --by``) or straight
 over Parquet files (push-down: rows are validated inside the query and rejected rows counted
 by reason in the same scan). Quantiles are ``quantile_disc`` — the inverted empirical CDF,
-the same definition as the summaries — reported as points; the per-bucket interval columns
-for quantiles are not computed (see docs/metrics.md).
+the same definition as the summaries; on request each also gets its order-statistic interval
+(see docs/metrics.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from autoopt.errors import UserError
-from autoopt.metrics.stats import wilson_arrays
+from autoopt.metrics.stats import quantile_ranks_arrays, wilson_arrays
 from autoopt.metrics.table import RowsReport
 from autoopt.values import Z95, Window
 
@@ -41,10 +42,32 @@ _REASON = (
 )
 
 
-def _query(relation: str, seconds: int, where: str) -> str:
+_LEVELS = ((50, 0.5), (95, 0.95), (99, 0.99))
+
+
+def _query(relation: str, seconds: int, where: str, *, ranked: bool = False) -> str:
     # The reason is a grouping key rather than a FILTER on every aggregate: rejected rows land
     # in groups of their own (summed into the report), and valid rows pay no per-aggregate test.
     # NaN from pandas arrives as NULL, so count(x) < n means some values are unknown.
+    # ``ranked`` keeps each group's sorted latencies and picks the order statistics whose
+    # 1-based ranks the ``ranks`` table gives for the group's n (point and interval ends).
+    latency = (
+        "list_sort(list(latency_ms)) AS latency_sorted"
+        if ranked
+        else "quantile_disc(latency_ms, [0.5, 0.95, 0.99]) AS latency_q"
+    )
+    if ranked:
+        picks = ", ".join(
+            f"latency_sorted[r.k{q}] AS p{q}, latency_sorted[r.lo{q}] AS p{q}_low, "
+            f"latency_sorted[r.hi{q}] AS p{q}_high"
+            for q, _ in _LEVELS
+        )
+        tail = f"""SELECT g.* EXCLUDE (latency_sorted), {picks}
+FROM groups g LEFT JOIN ranks r ON g.n = r.n ORDER BY service, version, bucket"""
+    else:
+        tail = """SELECT * EXCLUDE (latency_q), latency_q[1] AS p50, latency_q[2] AS p95,
+  latency_q[3] AS p99
+FROM groups ORDER BY service, version, bucket"""
     return f"""
 WITH groups AS (
 SELECT service, version,
@@ -55,13 +78,29 @@ SELECT service, version,
   avg(cost_usd) AS cost_mean,
   stddev_samp(cost_usd) AS cost_sd,
   count(cost_usd) AS cost_n,
-  quantile_disc(latency_ms, [0.5, 0.95, 0.99]) AS latency_q,
+  {latency},
   avg(quality) AS quality_mean,
   stddev_samp(quality) AS quality_sd,
   count(quality) AS quality_n
 FROM {relation} {where} GROUP BY ALL)
-SELECT * EXCLUDE (latency_q), latency_q[1] AS p50, latency_q[2] AS p95, latency_q[3] AS p99
-FROM groups ORDER BY service, version, bucket"""
+{tail}"""
+
+
+def _ranks(
+    con: duckdb.DuckDBPyConnection, relation: str, seconds: int, where: str, params: list[object]
+) -> pd.DataFrame:
+    """For every group size that occurs: the ranks of the quantiles and of their intervals."""
+    sizes = con.execute(
+        f"""SELECT DISTINCT count(*) AS n FROM {relation} {where}
+GROUP BY service, version, time_bucket(INTERVAL '{seconds} seconds', "timestamp"), {_REASON}""",
+        params,
+    ).fetchnumpy()["n"]
+    sizes = np.asarray(sizes, dtype="int64")
+    table: dict[str, Any] = {"n": sizes.astype("int64")}
+    for q, p in _LEVELS:
+        k, low, high = quantile_ranks_arrays(sizes, p)
+        table[f"k{q}"], table[f"lo{q}"], table[f"hi{q}"] = k, low, high
+    return pd.DataFrame(table)
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
@@ -94,10 +133,14 @@ def timeseries(
     *,
     service: str | None = None,
     window: Window | None = None,
+    quantile_intervals: bool = False,
 ) -> tuple[pd.DataFrame, RowsReport]:
     """Per (service, version, bucket): n, errors, error rate (Wilson), cost, latency, quality.
 
-    ``data`` is a canonical DataFrame or Parquet file(s) in the canonical layout.
+    ``data`` is a canonical DataFrame or Parquet file(s) in the canonical layout. With
+    ``quantile_intervals`` each latency quantile also gets its order-statistic interval
+    (``latency_p95_ms_low`` / ``_high``), at the price of a second, cheap pass and keeping
+    each bucket's sorted latencies.
     """
     seconds = bucket_seconds(by)
     con = _connect()
@@ -109,7 +152,10 @@ def timeseries(
             paths = [str(data)] if isinstance(data, Path) else [str(p) for p in data]
             relation = "read_parquet(" + repr(paths) + ")"
         where, params = _where(service, window)
-        raw = con.execute(_query(relation, seconds, where), params).df()
+        if quantile_intervals:
+            con.register("ranks", _ranks(con, relation, seconds, where, params))
+        query = _query(relation, seconds, where, ranked=quantile_intervals)
+        raw = con.execute(query, params).df()
     except duckdb.Error as exc:
         raise UserError(f"cannot aggregate metrics: {str(exc).splitlines()[0]}") from None
     finally:
@@ -143,6 +189,10 @@ def _finish(raw: pd.DataFrame) -> tuple[pd.DataFrame, RowsReport]:
             "latency_p99_ms": out["p99"].to_numpy(dtype="float64"),
         }
     )
+    if "p50_low" in out:
+        for q, _p in _LEVELS:
+            frame[f"latency_p{q}_ms_low"] = out[f"p{q}_low"].to_numpy(dtype="float64")
+            frame[f"latency_p{q}_ms_high"] = out[f"p{q}_high"].to_numpy(dtype="float64")
     for name, mean, sd, count in (
         ("cost_per_request", "cost_mean", "cost_sd", out["cost_n"]),
         ("quality", "quality_mean", "quality_sd", out["quality_n"]),

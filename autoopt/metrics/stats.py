@@ -75,6 +75,18 @@ def quantile_ranks(n: int, p: float, level: float = 0.95) -> tuple[int, int, int
     return min(k, n), min(max(r, 1), n), min(max(s, 1), n)
 
 
+def quantile_ranks_arrays(
+    n: NDArray[Any], p: float, level: float = 0.95
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Vectorised :func:`quantile_ranks` over an array of sample sizes (all ≥ 1)."""
+    sizes = np.asarray(n, dtype="int64")
+    alpha = 1.0 - level
+    k = np.clip(np.ceil(sizes * p - 1e-12), 1, sizes).astype("int64")
+    r = np.clip(binom.ppf(alpha / 2, sizes, p), 1, sizes).astype("int64")
+    s = np.clip(binom.ppf(1 - alpha / 2, sizes, p) + 1, 1, sizes).astype("int64")
+    return k, r, s
+
+
 def quantile_estimate(values: FloatArray, p: float, level: float = 0.95) -> Estimate | None:
     """The ``p`` sample quantile (inverted CDF) with its order-statistic interval."""
     data = np.asarray(values, dtype="float64")

@@ -226,9 +226,16 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 
 def _text(column: pd.Series) -> pd.Series:
-    """Trimmed text; empty means missing (vectorised: no Python call per row)."""
-    text = column.astype("str").str.strip()
-    return text.where(column.notna() & (text != ""), None)
+    """Trimmed text; empty means missing (vectorised: no Python call per row).
+
+    Clean columns (the usual case) are returned without copying the strings.
+    """
+    text = column.astype("str")
+    padded = text.str.contains(r"^\s|\s$", regex=True, na=False)
+    if padded.any():
+        text = text.str.strip()
+    blank = text == ""
+    return text.where(~blank, None) if blank.any() else text
 
 
 def _booleans(column: pd.Series) -> pd.Series:

@@ -10,6 +10,8 @@ directory, then times, in the same run and on the same file:
   intervals in numpy;
 * **duckdb** — the plain query: count, error rate, mean cost, ``quantile_disc`` p50/p95/p99
   latency and mean quality, grouped by service, version and minute;
+* **+intervals** — ``timeseries(path, "1m", quantile_intervals=True)``: also the
+  order-statistic interval of every latency quantile (two passes, sorted lists per bucket);
 * **end-to-end** — ``read_metrics`` (Parquet → validated pandas DataFrame, costs kept) and
   ``timeseries`` over that DataFrame (DuckDB over pandas): what ``evaluate --by 1m`` does.
 
@@ -89,6 +91,14 @@ def run_autoopt(path: Path) -> int:
     return len(frame)
 
 
+def run_autoopt_intervals(path: Path) -> int:
+    from autoopt.metrics.aggregate import timeseries
+
+    frame, report = timeseries(path, "1m", quantile_intervals=True)
+    assert report.rejected == 0
+    return len(frame)
+
+
 def run_duckdb(path: Path) -> int:
     import duckdb
 
@@ -110,12 +120,18 @@ def run_end_to_end(path: Path) -> int:
     return len(frame)
 
 
-VARIANTS = {"autoopt": run_autoopt, "duckdb": run_duckdb, "end-to-end": run_end_to_end}
+VARIANTS = {
+    "autoopt": run_autoopt,
+    "duckdb": run_duckdb,
+    "+intervals": run_autoopt_intervals,
+    "end-to-end": run_end_to_end,
+}
 
 
 PRELOAD = {
     "autoopt": ("autoopt.metrics.aggregate",),
     "duckdb": ("duckdb", "pandas"),
+    "+intervals": ("autoopt.metrics.aggregate",),
     "end-to-end": ("autoopt.metrics", "autoopt.metrics.aggregate", "autoopt.spec.models"),
 }
 
@@ -176,6 +192,8 @@ def main() -> None:
         for i in range(args.repeat):
             for variant in ("autoopt", "duckdb"):  # interleaved: the same machine load for both
                 runs[variant].append(measure(variant, path))
+            if i < 3:
+                runs["+intervals"].append(measure("+intervals", path))
             if i < 2:
                 runs["end-to-end"].append(measure("end-to-end", path))
         report(runs, args.rows, size)

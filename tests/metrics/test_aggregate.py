@@ -8,7 +8,7 @@ import pytest
 
 from autoopt.errors import UserError
 from autoopt.metrics.aggregate import timeseries
-from autoopt.metrics.stats import wilson
+from autoopt.metrics.stats import quantile_estimate, wilson
 from tests.metrics.helpers import frame
 
 
@@ -80,3 +80,20 @@ def test_a_bucket_with_an_unknown_cost_has_no_cost() -> None:
     got, _report = timeseries(rows, "1h")
     assert np.isnan(got["cost_per_request"][0])
     assert got["cost_per_request"][1] == pytest.approx(rows["cost_usd"][60:].mean())
+
+
+def test_quantile_intervals_per_bucket_are_the_summaries_order_statistics() -> None:
+    rows = data()
+    rows.loc[0, "latency_ms"] = -1.0  # a rejected row keeps its own group, not a bucket's
+    got, report = timeseries(rows, "15m", service="chat", quantile_intervals=True)
+    assert report.reasons == {"bad_latency": 1}
+    valid = rows.loc[(rows["service"] == "chat") & (rows["latency_ms"] >= 0)]
+    groups = valid.groupby(["version", valid["timestamp"].dt.floor("15min")])
+    assert len(got) == groups.ngroups
+    for row, (_key, group) in zip(got.itertuples(), groups, strict=True):
+        for q, p in ((50, 0.5), (95, 0.95), (99, 0.99)):
+            want = quantile_estimate(group["latency_ms"].to_numpy(), p)
+            assert want is not None
+            assert getattr(row, f"latency_p{q}_ms") == want.value
+            assert getattr(row, f"latency_p{q}_ms_low") == want.low
+            assert getattr(row, f"latency_p{q}_ms_high") == want.high

@@ -111,7 +111,9 @@ def test_window_and_time_series(quickstart: Path) -> None:
     assert out["window"]["end"] == "2026-11-24T23:59:47.934001+00:00"
     assert sum(c["n"] for c in out["candidates"]) == sum(point["n"] for point in out["series"])
     assert len(out["series"]) == 36
-    assert out["series"][0]["bucket"] == "2026-11-23T12:00:00+00:00"
+    first = out["series"][0]
+    assert first["bucket"] == "2026-11-23T12:00:00+00:00"
+    assert first["latency_p95_ms_low"] <= first["latency_p95_ms"] <= first["latency_p95_ms_high"]
 
 
 def test_metrics_override_and_one_line_errors(
@@ -198,3 +200,15 @@ def test_an_unpriced_model_is_a_warning_and_no_cost(quickstart: Path, tmp_path: 
     assert out["prices"]["unknown_models"] == {"in-house-7b": 4554}
     # v6 cannot be scored on cost, so the stable v7 (over budget, a soft limit) stays the pick
     assert out["recommended"] == "v7"
+
+
+def test_time_series_in_the_table_format(quickstart: Path) -> None:
+    args = ["evaluate", "--repo", str(quickstart), "--policy", "chat-cost", "--by", "1d"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.stdout.splitlines()]
+    series = [line for line in lines if line[:1] == ["chat-service"]]
+    assert [(row[1], row[2], row[4]) for row in series] == [
+        ("v6", "2026-11-23", "4554"),
+        ("v7", "2026-11-24", "4483"),
+    ]

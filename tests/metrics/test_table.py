@@ -102,3 +102,9 @@ def test_column_mapping_renames_their_names_to_ours() -> None:
     ours = rename_columns(theirs, {"latency_ms": "duration", "model": "llm"})
     frame, report = validate(ours, "m.csv")
     assert report.accepted == 1 and frame["model"].iloc[0] == "gpt-4o"
+
+
+def test_text_is_trimmed_and_blank_text_is_missing() -> None:
+    frame, report = validate(raw(service=[" chat ", "chat", "   "], latency_ms=[1, 2, 3]), "m.csv")
+    assert frame["service"].tolist() == ["chat", "chat"]
+    assert report.reasons == {"missing_service": 1}

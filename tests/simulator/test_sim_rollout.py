@@ -98,3 +98,13 @@ def test_without_a_judge_the_canary_stays_at_the_first_step() -> None:
 def test_an_unknown_verdict_is_an_error() -> None:
     with pytest.raises(ValueError, match="judge returned 'ship it'"):
         run_scenario(make(ROLLOUT), seed=5, judge=lambda ctx: "ship it")
+
+
+def test_progress_is_reported_and_events_tabulate() -> None:
+    seen: list[float] = []
+    spec = ROLLOUT | {"duration": "25m"}
+    r = run_scenario(make(spec), seed=6, judge=lambda ctx: "hold", progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == 3
+    events = r.events_frame()
+    assert list(events.columns) == ["at", "kind", "target", "value", "detail"]
+    assert (events["kind"] == "hold").sum() == 24  # checks at 1m … 24m; the run ends at 25m
