@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("merge", "Merge (or close) a pull request of the local forge."),
     "history": ("history", "The audit log of a service, read back from commit trailers."),
     "test": ("test", "Run the tests: cases of policies through the decision engine."),
+    "simulate": ("simulate", "Simulate traffic: what-if on the same requests, rollout backtest."),
 }
 
 

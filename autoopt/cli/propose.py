@@ -14,7 +14,8 @@ from autoopt.cli.options import format_option, metrics_option, now_option, parse
 from autoopt.errors import GitOpsError
 
 if TYPE_CHECKING:
-    from autoopt.propose import ProposalPlan, ProposalResult
+    from autoopt.decide.decision import Decision
+    from autoopt.propose import ProposalPlan, ProposalResult, WhatIf
 
 
 @click.command("propose")
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
 @format_option("markdown", "json", default="markdown")
 @metrics_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
+@click.option("--simulate", "simulate_flag", is_flag=True,
+              help="Simulate the proposal (calibrated traffic) for the PR body.")  # fmt: skip
 @now_option
-def command(
+def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
     policy: str,
     repo: Path,
     forge_type: str | None,
@@ -40,6 +43,7 @@ def command(
     fmt: str,
     metrics_src: str | None,
     seed: int,
+    simulate_flag: bool,
     now_text: str | None,
 ) -> None:
     """Evaluate POLICY's service and propose the best qualifying config as a pull request.
@@ -54,12 +58,32 @@ def command(
     now = parse_now(now_text)
     documents = load_repository(repo)
     decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
-    plan = propose.plan(documents, policy, decision, now=now)
+    simulation = _simulation(repo, policy, decision, metrics_src, seed) if simulate_flag else None
+    plan = propose.plan(documents, policy, decision, now=now, simulation=simulation)
     result = None if dry_run else _apply(plan, repo, documents.settings, forge_type, now)
     if fmt == "json":
         click.echo(json.dumps(propose.as_json(plan, result), indent=2, ensure_ascii=False))
     else:
         click.echo(render_markdown(plan, result))
+
+
+def _simulation(
+    repo: Path, policy: str, decision: Decision, metrics_src: str | None, seed: int
+) -> WhatIf | None:
+    """The proposal simulated by ``autoopt.simulate`` (a note when it cannot be)."""
+    from autoopt.errors import SimulationError
+    from autoopt.propose.model import WhatIf, WhatIfRow
+    from autoopt.simulate.evidence import for_proposal
+
+    target = decision.proposal.target if decision.proposal is not None else None
+    if target is None:
+        return None
+    try:
+        found = for_proposal(repo, policy, target.version, target.params,
+                             metrics_src=metrics_src, seed=seed)  # fmt: skip
+    except SimulationError as exc:
+        return WhatIf(title=f"Not simulated: {exc}")
+    return WhatIf(found.title, tuple(WhatIfRow(*row) for row in found.rows), notes=found.notes)
 
 
 def _apply(
