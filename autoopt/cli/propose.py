@@ -14,8 +14,7 @@ from autoopt.cli.options import format_option, metrics_option, now_option, parse
 from autoopt.errors import GitOpsError
 
 if TYPE_CHECKING:
-    from autoopt.decide.decision import Decision
-    from autoopt.propose import ProposalPlan, ProposalResult, WhatIf
+    from autoopt.propose import ProposalPlan, ProposalResult
 
 
 @click.command("propose")
@@ -58,32 +57,17 @@ def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
     now = parse_now(now_text)
     documents = load_repository(repo)
     decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
-    simulation = _simulation(repo, policy, decision, metrics_src, seed) if simulate_flag else None
+    simulation = (
+        propose.simulation_for(repo, policy, decision, metrics_src=metrics_src, seed=seed)
+        if simulate_flag
+        else None
+    )
     plan = propose.plan(documents, policy, decision, now=now, simulation=simulation)
     result = None if dry_run else _apply(plan, repo, documents.settings, forge_type, now)
     if fmt == "json":
         click.echo(json.dumps(propose.as_json(plan, result), indent=2, ensure_ascii=False))
     else:
         click.echo(render_markdown(plan, result))
-
-
-def _simulation(
-    repo: Path, policy: str, decision: Decision, metrics_src: str | None, seed: int
-) -> WhatIf | None:
-    """The proposal simulated by ``autoopt.simulate`` (a note when it cannot be)."""
-    from autoopt.errors import SimulationError
-    from autoopt.propose.model import WhatIf, WhatIfRow
-    from autoopt.simulate.evidence import for_proposal
-
-    target = decision.proposal.target if decision.proposal is not None else None
-    if target is None:
-        return None
-    try:
-        found = for_proposal(repo, policy, target.version, target.params,
-                             metrics_src=metrics_src, seed=seed)  # fmt: skip
-    except SimulationError as exc:
-        return WhatIf(title=f"Not simulated: {exc}")
-    return WhatIf(found.title, tuple(WhatIfRow(*row) for row in found.rows), notes=found.notes)
 
 
 def _apply(

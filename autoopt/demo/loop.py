@@ -138,7 +138,8 @@ def _propose(root: Path, decision: Decision, now: datetime, seed: int) -> Propos
     from autoopt.spec.repository import load_repository
 
     documents = load_repository(root)
-    plan = propose.plan(documents, POLICY, decision, now=now)
+    simulation = propose.simulation_for(root, POLICY, decision, metrics_src=None, seed=seed)
+    plan = propose.plan(documents, POLICY, decision, now=now, simulation=simulation)
     git = GitRepo(root)
     forge = make_forge(documents.settings, git, env=NO_ENV, now=now)
     result = propose.apply(plan, git, forge)

@@ -77,7 +77,7 @@ def stage_bands(
     triggers: Triggers,
     verdicts: dict[int, str],
 ) -> list[list[StageBand]]:
-    from autoopt.simulate import summarise_frame
+    from autoopt.simulate.whatif import summarise_frame
 
     charts: list[list[StageBand]] = []
     for metric, trigger, harm in STAGE_METRICS:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autoopt.simulate import load_scenario, replace_spec, sim_params
+from autoopt.simulate.scenarios import load_scenario, replace_spec, sim_params
 from autoopt.spec.files import write_atomic
 from autoopt.spec.models import Params
 

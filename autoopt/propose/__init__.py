@@ -7,7 +7,7 @@ it out (one commit built locally, one leased push, one pull request created or u
 """
 
 from autoopt.propose.applying import apply
-from autoopt.propose.engine import decide_for
+from autoopt.propose.engine import decide_for, simulation_for
 from autoopt.propose.model import ProposalPlan, ProposalResult, WhatIf, as_json
 from autoopt.propose.planning import branch_name, plan
 
@@ -20,4 +20,5 @@ __all__ = [
     "branch_name",
     "decide_for",
     "plan",
+    "simulation_for",
 ]

@@ -20,7 +20,10 @@ from autoopt.spec.repository import Repository
 from autoopt.values import Candidate, Price
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from autoopt.decide.rules import Context
+    from autoopt.propose.model import WhatIf
     from autoopt.spec.load import Loaded
     from autoopt.spec.models import LLMConfig, Policy
 
@@ -111,3 +114,26 @@ def _context(
         ]
     facts: Mapping[str, Any] = guard_facts(entries, now)
     return Context(now=now, rollout_active=config.document.spec.canary is not None, **facts)
+
+
+def simulation_for(
+    repo: Path, policy: str, decision: Decision, *, metrics_src: str | None, seed: int
+) -> WhatIf | None:
+    """The proposal simulated on traffic calibrated from the metrics, for the PR body.
+
+    A proposal that cannot be simulated still goes ahead: its body says why in one line.
+    """
+    from autoopt.errors import SimulationError
+    from autoopt.propose.model import WhatIf, WhatIfRow
+    from autoopt.simulate.evidence import for_proposal
+
+    target = decision.proposal.target if decision.proposal is not None else None
+    if target is None:
+        return None
+    try:
+        found = for_proposal(
+            repo, policy, target.version, target.params, metrics_src=metrics_src, seed=seed
+        )
+    except SimulationError as exc:
+        return WhatIf(title=f"Not simulated: {exc}")
+    return WhatIf(found.title, tuple(WhatIfRow(*row) for row in found.rows), notes=found.notes)
