@@ -24,16 +24,22 @@ def demo(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.fixture(scope="module")
-def improved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def improved(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     directory = tmp_path_factory.mktemp("improve")
     return directory, demo(directory, "--seed", "7")
 
 
-def test_improve_promotes_through_every_stage(improved: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_improve_promotes_through_every_stage(
+    improved: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     directory, result = improved
     assert result.returncode == 0, result.stderr
     assert "Outcome: promoted" in result.stdout
@@ -44,7 +50,9 @@ def test_improve_promotes_through_every_stage(improved: tuple[Path, subprocess.C
     config = (directory / "repo" / "configs" / "chat-service.yaml").read_text()
     assert "model: gpt-4o-mini" in config.split("previous:")[0]
     # The origin has exactly what the clone has: every step was pushed.
-    assert git(directory / "origin.git", "rev-parse", "main") == git(directory / "repo", "rev-parse", "HEAD")
+    assert git(directory / "origin.git", "rev-parse", "main") == git(
+        directory / "repo", "rev-parse", "HEAD"
+    )
 
 
 def test_report_has_the_pictures(improved: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
@@ -55,11 +63,15 @@ def test_report_has_the_pictures(improved: tuple[Path, subprocess.CompletedProce
     assert "latency_p95_ms: canary against stable, per stage" in html
 
 
-def test_same_seed_same_history(improved: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+def test_same_seed_same_history(
+    improved: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     directory, _ = improved
     again = demo(tmp_path / "again", "--seed", "7")
     assert again.returncode == 0, again.stderr
-    assert git(tmp_path / "again" / "repo", "rev-parse", "HEAD") == git(directory / "repo", "rev-parse", "HEAD")
+    assert git(tmp_path / "again" / "repo", "rev-parse", "HEAD") == git(
+        directory / "repo", "rev-parse", "HEAD"
+    )
 
 
 def test_regression_is_caught_and_rolled_back(tmp_path: Path) -> None:
