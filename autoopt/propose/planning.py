@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,7 @@ from autoopt.gitops.repo import Identity
 from autoopt.propose.body import describe_params, render_body, summary_line
 from autoopt.propose.model import ProposalPlan, WhatIf, fingerprint
 from autoopt.spec import edit
-from autoopt.spec.durations import parse_duration
 from autoopt.spec.repository import Repository
-
-
-def as_timedelta(value: timedelta | str) -> timedelta:
-    """A Duration field's value (pydantic leaves an unvalidated default as its string)."""
-    return value if isinstance(value, timedelta) else parse_duration(value)
 
 
 def branch_name(service: str, version: str) -> str:
@@ -72,7 +66,7 @@ def plan(
         remote=spec.defaults.remote,
         bot=Identity(spec.bot.name, spec.bot.email),
         now=now,
-        cooldown=as_timedelta(document.spec.guards.closed_pr_cooldown),
+        cooldown=document.spec.guards.closed_pr_cooldown,
         old_text=config.text,
     )
     proposal = decision.proposal
