@@ -8,18 +8,13 @@ stable for ``rollback --to``) are ruamel round-trip edits here that change only 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
 from autoopt.spec import edit
 from autoopt.spec.yamlio import dump_text, load_text
-
-
-def iso(moment: datetime) -> str:
-    """``2026-11-25T10:00:00Z``: UTC, whole seconds."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _spec(tree: Any) -> CommentedMap:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from autoopt.rollout.edits import iso
+from autoopt.spec.edit import format_time
 
 STOP_FILE = ".autoopt/EMERGENCY_STOP"
 
@@ -32,7 +32,7 @@ def stop_text(reason: str, *, by: str, now: datetime) -> str:
         "# Lift it with `autoopt emergency-stop --lift --reason ...`.\n"
         f"reason: {json.dumps(reason)}\n"
         f"by: {json.dumps(by)}\n"
-        f"at: {json.dumps(iso(now))}\n"
+        f"at: {json.dumps(format_time(now))}\n"
     )
 
 
