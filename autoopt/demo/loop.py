@@ -69,7 +69,6 @@ class Outcome:
     timeline: list[Moment] = field(default_factory=list)
     stage_frames: dict[int, pd.DataFrame] = field(default_factory=dict)
     result: str = "no_change"  # promoted | rolled_back | no_change | in_progress
-    v7_at: datetime = START
 
 
 Progress = Callable[[str], None]
@@ -83,7 +82,6 @@ def run(options: Options, progress: Progress) -> Outcome:
     rows = _history(repo, options, v7_at)
     progress("evaluating and deciding")
     outcome = Outcome(repo=repo, history_rows=rows, decision=_decide(repo.root, now, options.seed))
-    outcome.v7_at = v7_at
     outcome.timeline.append(
         Moment(now, "decision", outcome.decision.kind.value, _codes(outcome.decision))
     )

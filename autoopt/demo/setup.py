@@ -20,6 +20,7 @@ class DemoRepo:
     root: Path
     origin: Path
     git: GitRepo
+    base: str  # the commit the demo starts from (stable v7), for the final diff
 
 
 def build(directory: Path, *, v6_at: datetime, v7_at: datetime) -> DemoRepo:
@@ -46,4 +47,4 @@ def build(directory: Path, *, v6_at: datetime, v7_at: datetime) -> DemoRepo:
     )
     repo.push("origin", "main", second, expected=None)
     repo.reset_branch_to(second)
-    return DemoRepo(root=directory / "repo", origin=origin, git=repo)
+    return DemoRepo(root=directory / "repo", origin=origin, git=repo, base=second)

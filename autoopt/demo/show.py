@@ -35,9 +35,7 @@ def timeline_lines(timeline: Sequence[Moment]) -> list[str]:
 
 
 def config_diff(outcome: Outcome) -> str:
-    git = outcome.repo.git
-    [v7] = [c.sha for c in git.log(paths=[CONFIG]) if c.committed_at == outcome.v7_at]
-    return git.diff(v7, "HEAD", CONFIG)
+    return outcome.repo.git.diff(outcome.repo.base, "HEAD", CONFIG)
 
 
 def git_log(outcome: Outcome) -> str:
