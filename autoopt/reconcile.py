@@ -279,7 +279,8 @@ def apply(
             committed, head = _commit_all(current, git)
         except StaleHead:
             head = git.sync()
-            current = plan(read_state(git.root, head, git.history()), plan_.metrics, now=plan_.now)
+            state = read_state(git.root, head, git.history(), git.landed_at)
+            current = plan(state, plan_.metrics, now=plan_.now)
             continue
         results = [
             _finish(s, committed.get(s.service), current.base, git, forge) for s in current.services

@@ -154,14 +154,22 @@ class GitRepo:
             )
 
     def log(
-        self, revs: Sequence[str] = ("HEAD",), paths: Sequence[str] = (), *, max_count: int = 0
+        self,
+        revs: Sequence[str] = ("HEAD",),
+        paths: Sequence[str] = (),
+        *,
+        max_count: int = 0,
+        first_parent: bool = False,
     ) -> list[CommitInfo]:
-        """Commits reachable from ``revs`` (newest first), touching ``paths`` when given."""
+        """Commits reachable from ``revs`` (newest first), touching ``paths`` when given;
+        with ``first_parent`` only the branch's own line (merges, not what they merged)."""
         if self.rev(revs[0]) is None:
             return []
         args = ["log", f"--format={_LOG_FORMAT}"]
         if max_count:
             args.append(f"--max-count={max_count}")
+        if first_parent:
+            args.append("--first-parent")
         args += [*revs, "--"]
         args += [self._path(p) for p in paths]
         return [_parse_record(r) for r in self._run(*args).split(_RECORD) if r.strip()]

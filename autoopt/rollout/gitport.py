@@ -96,6 +96,12 @@ class BaseBranch:
         ref = self._ref()
         return [(c.committed_at, c.message) for c in self.repo.log((ref,), max_count=limit)]
 
+    def landed_at(self, relpath: str) -> datetime | None:
+        """When ``relpath`` last changed on the base branch itself: the merge (or squash, or
+        direct commit) that brought its current content, not the branch commit it merged."""
+        found = self.repo.log((self._ref(),), [relpath], max_count=1, first_parent=True)
+        return found[0].committed_at if found else None
+
     def _ref(self) -> str:
         return (
             f"refs/remotes/{self.remote}/{self.base}" if self.remote else f"refs/heads/{self.base}"

@@ -46,6 +46,10 @@ class RolloutGit(Protocol):
         """``(committed_at, message)`` of the base branch's recent commits, newest first."""
         ...
 
+    def landed_at(self, relpath: str) -> datetime | None:
+        """When ``relpath`` last changed on the base branch's own line of history."""
+        ...
+
     def file_versions(self, path: str) -> Iterator[tuple[str, str]]:
         """``(commit sha, text)`` of ``path`` on the base branch, newest first."""
         ...

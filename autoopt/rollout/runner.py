@@ -62,9 +62,11 @@ def run_once(
     git = None if dry_run else base_branch(repo, settings, now)
     if git is not None:
         head = git.sync()
-        state = reconcile.read_state(repo, head, git.history())
+        state = reconcile.read_state(repo, head, git.history(), git.landed_at)
     else:
-        state = reconcile.read_state(repo, None, _history(repo, settings, now))
+        seen = _read_only(repo, settings, now)
+        history, landed = (seen.history(), seen.landed_at) if seen else ([], None)
+        state = reconcile.read_state(repo, None, history, landed)
     read = read_metrics(repo, settings, metrics_src) if reconcile.active(state) else None
     plan = reconcile.plan(state, read.frame if read is not None else None, now=now)
     if git is None:
@@ -73,11 +75,11 @@ def run_once(
     return reconcile.apply(plan, git, forge), read
 
 
-def _history(repo: Path, settings: Settings, now: datetime) -> list[tuple[datetime, str]]:
-    """The audit log for a dry run: read when ``repo`` is a git clone, else nothing."""
+def _read_only(repo: Path, settings: Settings, now: datetime) -> BaseBranch | None:
+    """The base branch for a dry run, read without syncing; None outside a git clone."""
     from autoopt.errors import GitOpsError
 
     try:
-        return base_branch(repo, settings, now).history()
+        return base_branch(repo, settings, now)
     except GitOpsError:
-        return []
+        return None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -27,9 +27,21 @@ class RepoState:
     rollbacks: Mapping[str, Rollback] = field(default_factory=dict)  # service → last rollback
 
 
-def read_state(root: Path, head: str | None = None, log: Iterable[Record] = ()) -> RepoState:
-    """The repository at ``root`` (read at ``head``), with what its audit ``log`` tells."""
+def read_state(
+    root: Path,
+    head: str | None = None,
+    log: Iterable[Record] = (),
+    landed: Callable[[str], datetime | None] | None = None,
+) -> RepoState:
+    """The repository at ``root`` (read at ``head``), with what its audit ``log`` tells.
+
+    ``landed(relpath)`` says when a config last changed on the base branch; a rollout's first
+    stage starts no earlier than that, so the time a proposal waited for review does not count
+    as time in the stage (a proposal merged after ``max_stage_time`` is not timed out).
+    """
     repository = load_repository(root)
+    if landed is not None:
+        _start_first_stages_when_landed(repository, landed)
     found = entries(log)
     configs = {name: c.document for name, c in repository.configs.items()}
     return RepoState(
@@ -58,3 +70,21 @@ def read_settings(root: Path) -> Settings:
     return Settings.model_validate(
         {"apiVersion": "autoopt/v1", "kind": "Settings", "metadata": {"name": name}}
     )
+
+
+def _start_first_stages_when_landed(
+    repository: Repository, landed: Callable[[str], datetime | None]
+) -> None:
+    for name, loaded in repository.configs.items():
+        canary = loaded.document.spec.canary
+        if canary is None or canary.step != 0:
+            continue
+        relpath = loaded.path.resolve().relative_to(repository.root.resolve()).as_posix()
+        at = landed(relpath)
+        if at is None or at <= canary.step_started_at:
+            continue
+        spec = loaded.document.spec.model_copy(
+            update={"canary": canary.model_copy(update={"step_started_at": at})}
+        )
+        document = loaded.document.model_copy(update={"spec": spec})
+        repository.configs[name] = replace(loaded, document=document)

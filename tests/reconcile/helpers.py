@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from tests.conftest import git
@@ -81,16 +83,39 @@ def canary(
     return CANARY.format(step=step, strategy=strategy, steps=steps, durations=durations)
 
 
-def commit_file(clone: Path, relpath: str, text: str, message: str = "edit") -> str:
-    """Pull, then write, commit and push one file from ``clone`` (as a person would)."""
-    git(clone, "pull", "--quiet", "--ff-only", "origin", "main")
-    path = clone / relpath
+#: When the person's commits land: the canary's ``step_started_at`` in these documents, so a
+#: rollout's first stage starts when its config says (the reconciler starts it no earlier than
+#: the commit that landed it on main).
+LANDED = "2026-11-25T10:00:00+00:00"
+
+
+def commit_here(
+    repo: Path, relpath: str, text: str, message: str = "edit", *, when: str = LANDED
+) -> str:
+    """Write and commit one file in ``repo`` at the time ``when`` (no pull, no push)."""
+    path = repo / relpath
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    git(clone, "add", relpath)
-    git(clone, "commit", "--quiet", "-m", message)
+    git(repo, "add", relpath)
+    dates = {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(
+        ["git", "commit", "--quiet", "-m", message],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **dates},
+    )
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def commit_file(
+    clone: Path, relpath: str, text: str, message: str = "edit", *, when: str = LANDED
+) -> str:
+    """Pull, then write, commit and push one file from ``clone`` (as a person would)."""
+    git(clone, "pull", "--quiet", "--ff-only", "origin", "main")
+    sha = commit_here(clone, relpath, text, message, when=when)
     git(clone, "push", "--quiet", "origin", "HEAD:main")
-    return git(clone, "rev-parse", "HEAD").strip()
+    return sha
 
 
 def trailers_of(message: str) -> dict[str, str]:

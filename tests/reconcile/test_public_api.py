@@ -45,6 +45,7 @@ def test_the_git_port_is_implemented_by_base_branch() -> None:
         "commit_all",
         "file_versions",
         "history",
+        "landed_at",
         "push",
         "push_branch",
         "root",

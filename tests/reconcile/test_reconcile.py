@@ -12,7 +12,14 @@ from click.testing import CliRunner
 
 from autoopt.cli.main import cli
 from tests.conftest import Remote, git
-from tests.reconcile.helpers import STABLE_ONLY, WATCH, canary, commit_file, trailers_of
+from tests.reconcile.helpers import (
+    STABLE_ONLY,
+    WATCH,
+    canary,
+    commit_file,
+    commit_here,
+    trailers_of,
+)
 from tests.reconcile.traffic import Arm, write
 
 CONFIG = "configs/chat-service.yaml"
@@ -225,8 +232,7 @@ def test_ab_promotes_the_cheaper_arm_measured_in_the_metrics(
 def test_a_repository_without_remote_commits_to_its_own_main(
     local_repo: Path, tmp_path: Path
 ) -> None:
-    (local_repo / CONFIG).write_text(canary(0).replace("    proposal: '#12'\n", ""))
-    git(local_repo, "commit", "--quiet", "-am", "start")
+    commit_here(local_repo, CONFIG, canary(0).replace("    proposal: '#12'\n", ""))
     out = _reconcile(local_repo, _metrics(tmp_path))
     assert out["services"][0]["applied"] is True
     assert git(local_repo, "rev-parse", "HEAD").strip() == out["services"][0]["commit"]
@@ -270,3 +276,30 @@ def test_watch_runs_rounds_until_interrupted(
     rounds = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert [r["services"][0]["verdict"] for r in rounds] == ["promote", "hold"]
     assert sleeps == [30.0, 30.0]
+
+
+def test_the_first_stage_starts_when_the_proposal_lands_not_when_it_was_written(
+    remote: Remote, tmp_path: Path
+) -> None:
+    """Proposed at 10:00 (step_started_at), reviewed for two hours, merged at 12:00.
+
+    Judged at 12:01 the stage has run one minute, not two hours: no inconclusive_timeout
+    (max_stage_time is 1h), no promotion before the 5m hold time — a hold. Judged at the same
+    minute with the merge time ignored, the stage would look 2 h old.
+    """
+    text = canary(0).replace("    proposal: '#12'\n", "")
+    commit_file(
+        remote.another_clone("person"), CONFIG, text, "merge", when="2026-11-25T12:00:00+00:00"
+    )
+    metrics = write(
+        tmp_path / "metrics" / "requests.csv",
+        "chat-service",
+        [Arm("v7", 800), Arm("v8", 30, model="gpt-4o-mini")],
+        datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+        datetime(2026, 11, 25, 12, 1, tzinfo=UTC),
+    )
+    [entry] = _reconcile(remote.clone, metrics, now="2026-11-25T12:01:00Z")["services"]
+    assert (entry["verdict"], entry["applied"]) == ("hold", False)
+    codes = {r["code"]: r for r in entry["reasons"]}
+    assert "inconclusive_timeout" not in codes
+    assert codes["hold_time"]["message"] == "stage 0 has run 60s of its 300s hold time"
