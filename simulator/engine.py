@@ -271,16 +271,28 @@ class DataPlane:
     def _record(
         self, att: Attempts, model: Ints, out: Outcome, final: npt.NDArray[np.bool_]
     ) -> None:
-        req, r = att.req[final], self.results
+        req, r = _rows(att.req[final]), self.results
         arrival, m = self.draws.arrival[req], model[final]
-        tokens_out = out.tokens_out[final]
+        status, tokens_out = out.status[final], out.tokens_out[final]
         r.model[req] = m
-        r.status[req] = out.status[final]
+        r.status[req] = status
         r.latency_ms[req] = (out.end[final] - arrival) * 1000.0
         r.ttft_ms[req] = (out.first_token[final] - arrival) * 1000.0
         cost = self.draws.tokens_in[req] * self.prices[0][m] + tokens_out * self.prices[1][m]
-        r.cost_usd[req] = np.where(out.status[final] == OK, cost, 0.0)
+        r.cost_usd[req] = np.where(status == OK, cost, 0.0)
         r.quality[req] = out.quality[final]
         r.tokens_out[req] = tokens_out
         r.truncated[req] = out.truncated[final]
         r.done[req] = True
+
+
+def _rows(req: Ints) -> Ints | slice:
+    """``req`` as a slice when it is a run of consecutive rows (the common case): writing
+    through a slice is much cheaper than scattering through an index array."""
+    if req.size and req[-1] - req[0] == req.size - 1 and (req.size == 1 or _consecutive(req)):
+        return slice(int(req[0]), int(req[-1]) + 1)
+    return req
+
+
+def _consecutive(req: Ints) -> bool:
+    return bool((req[1:] - req[:-1] == 1).all())
