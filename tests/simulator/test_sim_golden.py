@@ -106,3 +106,16 @@ def test_paired_runs_are_bit_identical() -> None:
         "04b440000924003c",
         "895b8f65a26ab47c",
     )
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_numpy_huge_page_setting_is_restored_after_a_run(setting: bool) -> None:
+    from numpy._core import multiarray
+
+    toggle = multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    before = toggle(setting)
+    try:
+        run_scenario(load_scenario(scenario_path("steady")), seed=1)
+        assert toggle(setting) is setting
+    finally:
+        toggle(before)
