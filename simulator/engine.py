@@ -211,12 +211,12 @@ class DataPlane:
         self.block = min(_MAX_BLOCK, self.block * 2) if grow else max(_MIN_BLOCK, self.block / 2)
 
     def _batch(self, att: Attempts, params: Ints) -> Batch:
-        d = self.draws
+        d, rows = self.draws, _rows(att.req)
         return Batch(
             time=att.time,
             variant=params,
-            tokens_in=d.tokens_in[att.req],
-            tokens_out=d.tokens_out[att.req],
+            tokens_in=d.tokens_in[rows],
+            tokens_out=d.tokens_out[rows],
             max_tokens=self.routes.max_tokens[params],
             timeout=self.routes.timeout[params],
         )
@@ -225,6 +225,11 @@ class DataPlane:
         self, att: Attempts, params: Ints, model: Ints
     ) -> tuple[Outcome, dict[int, tuple[Ints, Batch, Outcome]]]:
         n = att.time.size
+        if n and (model == model[0]).all():  # one model: its outcome is the whole outcome
+            m = int(model[0])
+            batch = self._batch(att, params)
+            part = evaluate(self.specs[m], m, self.states[m], batch, self.faults, self.rng)
+            return part, {m: (np.arange(n), batch, part)}
         out = Outcome(
             end=np.empty(n),
             status=np.empty(n, np.int8),
