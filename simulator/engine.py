@@ -189,9 +189,12 @@ class DataPlane:
 
     def _step(self, hi: float) -> None:
         later = self.pending.time >= hi
-        att = Attempts.concat([self.pending.take(~later), self._ingest(hi)])
-        att = att.take(np.lexsort((att.req, att.time)))
-        params = self.results.params[att.req].astype(np.int64)
+        if later.all():  # only new arrivals: already in (time, request) order
+            att = self._ingest(hi)
+        else:
+            att = Attempts.concat([self.pending.take(~later), self._ingest(hi)])
+            att = att.take(np.lexsort((att.req, att.time)))
+        params = self.results.params[_rows(att.req)].astype(np.int64)
         model = self.routes.chain[params, att.hop]
         out, parts = self._evaluate(att, params, model)
         nxt, parent, goes_on = self._next_attempts(att, params, out)
