@@ -58,7 +58,10 @@ def _small_pages() -> Iterator[None]:
     """
     from numpy._core import multiarray
 
-    toggle: Callable[[bool], bool] = multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    toggle: Callable[[bool], bool] | None = getattr(multiarray, "_set_madvise_hugepage", None)
+    if toggle is None:  # another numpy: leave its memory policy alone
+        yield
+        return
     previous = toggle(False)
     try:
         yield
