@@ -189,9 +189,12 @@ class DataPlane:
 
     def _step(self, hi: float) -> None:
         later = self.pending.time >= hi
-        att = Attempts.concat([self.pending.take(~later), self._ingest(hi)])
-        att = att.take(np.lexsort((att.req, att.time)))
-        params = self.results.params[att.req].astype(np.int64)
+        if later.all():  # only new arrivals: already in (time, request) order
+            att = self._ingest(hi)
+        else:
+            att = Attempts.concat([self.pending.take(~later), self._ingest(hi)])
+            att = att.take(np.lexsort((att.req, att.time)))
+        params = self.results.params[_rows(att.req)].astype(np.int64)
         model = self.routes.chain[params, att.hop]
         out, parts = self._evaluate(att, params, model)
         nxt, parent, goes_on = self._next_attempts(att, params, out)
@@ -211,12 +214,12 @@ class DataPlane:
         self.block = min(_MAX_BLOCK, self.block * 2) if grow else max(_MIN_BLOCK, self.block / 2)
 
     def _batch(self, att: Attempts, params: Ints) -> Batch:
-        d = self.draws
+        d, rows = self.draws, _rows(att.req)
         return Batch(
             time=att.time,
             variant=params,
-            tokens_in=d.tokens_in[att.req],
-            tokens_out=d.tokens_out[att.req],
+            tokens_in=d.tokens_in[rows],
+            tokens_out=d.tokens_out[rows],
             max_tokens=self.routes.max_tokens[params],
             timeout=self.routes.timeout[params],
         )
@@ -225,6 +228,11 @@ class DataPlane:
         self, att: Attempts, params: Ints, model: Ints
     ) -> tuple[Outcome, dict[int, tuple[Ints, Batch, Outcome]]]:
         n = att.time.size
+        if n and (model == model[0]).all():  # one model: its outcome is the whole outcome
+            m = int(model[0])
+            batch = self._batch(att, params)
+            part = evaluate(self.specs[m], m, self.states[m], batch, self.faults, self.rng)
+            return part, {m: (np.arange(n), batch, part)}
         out = Outcome(
             end=np.empty(n),
             status=np.empty(n, np.int8),
@@ -271,16 +279,28 @@ class DataPlane:
     def _record(
         self, att: Attempts, model: Ints, out: Outcome, final: npt.NDArray[np.bool_]
     ) -> None:
-        req, r = att.req[final], self.results
+        req, r = _rows(att.req[final]), self.results
         arrival, m = self.draws.arrival[req], model[final]
-        tokens_out = out.tokens_out[final]
+        status, tokens_out = out.status[final], out.tokens_out[final]
         r.model[req] = m
-        r.status[req] = out.status[final]
+        r.status[req] = status
         r.latency_ms[req] = (out.end[final] - arrival) * 1000.0
         r.ttft_ms[req] = (out.first_token[final] - arrival) * 1000.0
         cost = self.draws.tokens_in[req] * self.prices[0][m] + tokens_out * self.prices[1][m]
-        r.cost_usd[req] = np.where(out.status[final] == OK, cost, 0.0)
+        r.cost_usd[req] = np.where(status == OK, cost, 0.0)
         r.quality[req] = out.quality[final]
         r.tokens_out[req] = tokens_out
         r.truncated[req] = out.truncated[final]
         r.done[req] = True
+
+
+def _rows(req: Ints) -> Ints | slice:
+    """``req`` as a slice when it is a run of consecutive rows (the common case): writing
+    through a slice is much cheaper than scattering through an index array."""
+    if req.size and req[-1] - req[0] == req.size - 1 and (req.size == 1 or _consecutive(req)):
+        return slice(int(req[0]), int(req[-1]) + 1)
+    return req
+
+
+def _consecutive(req: Ints) -> bool:
+    return bool((req[1:] - req[:-1] == 1).all())

@@ -27,7 +27,9 @@ def _strings(
     if codes.size and (codes == codes[0]).all():
         word = names[int(codes[0])].encode()
         offsets = _offsets(cache, codes.size, len(word))
-        buffers = (pa.py_buffer(offsets), pa.py_buffer(word * codes.size))
+        # numpy's own allocation (not a bytes object): large arrays get huge pages, cheap to fill
+        data = np.full(codes.size, word, dtype=f"S{len(word)}") if word else np.zeros(0, "S1")
+        buffers = (pa.py_buffer(offsets), pa.py_buffer(data))
         return pd.Series(pa.LargeStringArray.from_buffers(codes.size, *buffers), dtype=dtype)
     dictionary = pa.array(names, pa.large_string())
     arr = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), dictionary)
@@ -82,14 +84,15 @@ def build_frame(plane: DataPlane | None, idx: slice | npt.NDArray[np.int64]) -> 
 # Full-length temporaries are expensive (fresh pages for every one): compute in place.
 
 
-def _timestamps(start: datetime, arrival: Floats) -> pd.DatetimeIndex:
+def _timestamps(start: datetime, arrival: Floats) -> pd.api.extensions.ExtensionArray:
     stamps = np.empty(arrival.size, dtype=np.int64)
     origin = pd.Timestamp(start).as_unit("ns").value
     for lo in range(0, arrival.size, 1 << 20):
         chunk = np.rint(arrival[lo : lo + (1 << 20)] * 1e9)
         stamps[lo : lo + chunk.size] = chunk
     stamps += origin
-    return pd.to_datetime(stamps.view("M8[ns]"), utc=True)
+    # naive nanoseconds read as UTC wall time: no conversion, no copy (unlike ``to_datetime``)
+    return pd.array(stamps.view("M8[ns]"), dtype=pd.DatetimeTZDtype("ns", "UTC"), copy=False)
 
 
 _EMPTY_TYPES = (

@@ -29,7 +29,7 @@ Bools = npt.NDArray[np.bool_]
 _WINDOW_MIN, _WINDOW_MAX = 256, 65536
 _RANGE = np.arange(_WINDOW_MAX)  # 0, 1, 2, … for the window checks
 _RANGE.flags.writeable = False
-_CHUNK = 64  # arrivals per exact-loop chunk; after each, hand back if servers are free
+_CHUNK_MIN, _CHUNK_MAX = 64, 4096  # arrivals per exact-loop chunk (doubling while it binds)
 
 
 @dataclass
@@ -46,32 +46,29 @@ def fifo(arrival: Floats, service: Floats, patience: Floats, free: Floats) -> Qu
     service is cut off at ``arrival + patience`` (the client's timeout frees the server).
     """
     n = arrival.size
-    start = np.empty(n)
-    end = np.empty(n)
+    start = arrival.copy()  # right for everyone who does not wait; the loop overwrites
+    end = arrival + np.minimum(service, patience)  # likewise
     served = np.ones(n, dtype=bool)
+    patient = bool(np.isinf(patience).all())
     heap = sorted(free.tolist())
     i, window = 0, _WINDOW_MIN
     while i < n:
         j = min(n, i + window)
-        b = _first_binding(arrival[i:j], service[i:j], patience[i:j], np.asarray(heap)) + i
-        start[i:b] = arrival[i:b]
-        end[i:b] = arrival[i:b] + np.minimum(service[i:b], patience[i:b])
+        b = _first_binding(arrival[i:j], end[i:j], np.asarray(heap)) + i
         if b > i:
             heap = _top(heap, end[i:b])
         i, window = j, min(_WINDOW_MAX, 2 * window)
         if b < j:
-            i, window = (
-                _loop(arrival, service, patience, heap, (start, end, served), b),
-                _WINDOW_MIN,
-            )
+            out = (start, end, served)
+            i, window = _loop(arrival, service, patience, patient, heap, out, b), _WINDOW_MIN
     return QueueResult(start, end, served)
 
 
-def _first_binding(a: Floats, s: Floats, p: Floats, free: Floats) -> int:
-    """Index of the first arrival that would find every server busy (``len(a)`` if none)."""
+def _first_binding(a: Floats, ends: Floats, free: Floats) -> int:
+    """Index of the first arrival that would find every server busy (``len(a)`` if none), if
+    every earlier one was served on arrival until ``ends``; ``free`` is sorted."""
     c = free.size
-    ends = a + np.minimum(s, p)
-    busy_initial = c - np.searchsorted(np.sort(free), a, side="right")
+    busy_initial = c - np.searchsorted(free, a, side="right")
     busy_earlier = _RANGE[: a.size] - np.searchsorted(np.sort(ends), a, side="right")
     hit = np.flatnonzero(busy_initial + busy_earlier >= c)
     return int(hit[0]) if hit.size else a.size
@@ -90,23 +87,30 @@ def free_after(free: Floats, ends_served: Floats) -> Floats:
 
 
 def _loop(
-    a: Floats, s: Floats, p: Floats, heap: list[float], out: tuple[Floats, Floats, Bools], k: int
+    a: Floats,
+    s: Floats,
+    p: Floats,
+    patient: bool,
+    heap: list[float],
+    out: tuple[Floats, Floats, Bools],
+    k: int,
 ) -> int:
     """The exact recursion from ``k``, a chunk at a time, until enough servers are free again.
 
-    Works on Python lists (numpy scalar access would cost more than the work itself).
+    Works on Python lists (numpy scalar access would cost more than the work itself); chunks
+    grow while the queue keeps binding, so the per-chunk overhead stays small.
     """
     start, end, served = out
-    n, margin = a.size, max(2, len(heap) // 16)
+    n, margin, chunk = a.size, max(2, len(heap) // 8), _CHUNK_MIN
     while k < n:
-        hi = min(n, k + _CHUNK)
-        if np.isinf(p[k:hi]).all():
+        hi = min(n, k + chunk)
+        if patient:
             start[k:hi] = _loop_patient(a[k:hi].tolist(), s[k:hi].tolist(), heap)
-            end[k:hi] = start[k:hi] + s[k:hi]
+            np.add(start[k:hi], s[k:hi], out=end[k:hi])
         else:
-            chunk = (a[k:hi].tolist(), s[k:hi].tolist(), p[k:hi].tolist())
-            start[k:hi], end[k:hi], served[k:hi] = _loop_chunk(chunk, heap)
-        k, last = hi, a[hi - 1]
+            part = (a[k:hi].tolist(), s[k:hi].tolist(), p[k:hi].tolist())
+            start[k:hi], end[k:hi], served[k:hi] = _loop_chunk(part, heap)
+        k, last, chunk = hi, a[hi - 1], min(_CHUNK_MAX, 2 * chunk)
         if np.count_nonzero(np.asarray(heap) <= last) >= margin:
             break
     heap.sort()

@@ -7,12 +7,12 @@ The per-request SimPy model runs on a shorter slice (the peak hour) fed with the
 and service times as the engine (service times are recovered by re-running the slice without
 the concurrency limit: same seed, same draws), so their latency percentiles must agree.
 
-Where the time goes: besides the exact queue loop in the peak hours, a good part of a run is
-the first touch of fresh memory for the ≈15 full-length arrays of an 8.6M-row table (glibc
-maps allocations this large fresh every time). Letting glibc keep and reuse freed memory,
-e.g. ``MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184``, shows how
-much: on the shared 2-core sandbox this was written on, the median day went from ≈5.3 s to
-≈4.1 s.
+Where the time goes (after issue 4): the exact queue loop in the busy hours (≈0.9 s of CPU), the
+random draws (≈0.8 s), the rest of the vectorised evaluation, recording and the table (≈1 s).
+Fresh memory used to cost more than all of it: numpy advises huge pages for large arrays and the
+kernel (THP ``madvise`` mode) compacted memory on the faults, ≈1.5 s per day; the simulator now
+turns that advice off while it runs. Timings on a shared 2-core machine vary by ±30 %: compare
+medians, and the ratio measured in the same process.
 """
 
 # Tests import their heavy libraries directly.
