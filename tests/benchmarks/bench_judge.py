@@ -41,6 +41,7 @@ CASES = {
     "error +5 pts": {"error_delta": 0.05},
     "p95 +20%": {"latency_factor": 1.2},
     "quality -10%": {"quality_factor": 0.9},
+    "p95 +40% @25%": {"latency_factor": 1.4, "onset_step": 1},
 }
 
 
@@ -61,6 +62,28 @@ def ci(p: float, n: int) -> str:
     return f"{p:6.1%} ±{half:4.1%}"
 
 
+def delays(results: dict[tuple[str, str], list[Outcome]]) -> None:
+    """Detection delay after the onset, for the cases whose regression starts mid-rollout."""
+    late = [key for key in results if CASES[key[1]].get("onset_step")]
+    if not late:
+        return
+    print("\nRegressions starting mid-rollout: delay from the onset to the rollback")
+    header = f"{'judge':<12} {'case':<15} {'before onset':>12} {'caught after':>12}"
+    print(header + f" {'median min':>10} {'p90 min':>8} {'median looks':>12} {'p90 looks':>9}")
+    for judge, case in late:
+        outcomes = results[judge, case]
+        early = sum(o.result != "promoted" and o.onset_s is None for o in outcomes)
+        found = [d for d in (o.delay for o in outcomes) if d is not None]
+        minutes = sorted(s / 60 for s, _ in found) or [math.nan]
+        looks = sorted(k for _, k in found) or [0]
+        p90 = int(0.9 * (len(found) - 1))
+        print(
+            f"{judge:<12} {case:<15} {early / len(outcomes):12.1%} {len(found) / len(outcomes):12.1%}"
+            f" {statistics.median(minutes):10.1f} {minutes[p90]:8.1f}"
+            f" {statistics.median(looks):12.1f} {looks[p90]:9d}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
@@ -69,12 +92,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--poll", type=float, default=60.0, help="seconds between looks")
     parser.add_argument("--cases", nargs="*", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--judges", nargs="*", choices=list(JUDGES), default=list(JUDGES))
     args = parser.parse_args()
     chunk = max(1, args.runs // (4 * args.workers))
     results: dict[tuple[str, str], list[Outcome]] = {}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        for judge in JUDGES:
+        for judge in args.judges:
             for case in args.cases:
                 jobs = [
                     (
@@ -108,6 +132,7 @@ def main() -> None:
             f"{judge:<12} {case:<15} {ci(back, n):>15} {timeout:8.1%} {promoted:9.1%}"
             f" {minutes:8.1f} {canary:9.0f}"
         )
+    delays(results)
     print(f"\nwall time {elapsed:.0f}s with {args.workers} workers")
 
 
