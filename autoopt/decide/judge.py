@@ -30,6 +30,8 @@ from autoopt.decide.sequential import Design, design, fixed_sample_z
 from autoopt.spec.models import Canary, Rollout, StrategySpec, Triggers
 from autoopt.values import Reason, StageObservation
 
+#: The share of ``judge.alpha`` spent on the per-stage rollback tests (see :func:`alpha_split`).
+STAGE_SHARE = 0.5
 LABELS = {
     "error_rate": "error rate",
     "latency_p95": "latency p95",
@@ -106,11 +108,13 @@ class MetricResult:
     rollback_at: float  # on the same scale as ``change``
     promote_at: float
     information_fraction: float
+    window: str = "rollout"  # "rollout": all stages so far; "stage": the current stage alone
 
     def values(self) -> Mapping[str, float | int | str]:
         return MappingProxyType(
             {
                 "metric": self.metric,
+                "window": self.window,
                 "stable": _round(self.stable),
                 "canary": _round(self.canary),
                 "change": _round(self.change),
@@ -170,10 +174,14 @@ def minimum_sample(
     return needed
 
 
-def _result(metric: str, eff: effects.Effect | None, plan: Design, trigger: float) -> MetricResult:
+def _result(
+    metric: str, eff: effects.Effect | None, plan: Design, trigger: float, window: str = "rollout"
+) -> MetricResult:
     if eff is None:
         nan = math.nan
-        return MetricResult(metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0)
+        return MetricResult(
+            metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0, window
+        )
     up, down = plan.rollback_at(eff.information), plan.promote_at(eff.information)
     status = Status.INCONCLUSIVE
     if eff.estimate >= up:
@@ -190,6 +198,7 @@ def _result(metric: str, eff: effects.Effect | None, plan: Design, trigger: floa
         rollback_at=effects.to_change(metric, up),
         promote_at=effects.to_change(metric, down),
         information_fraction=plan.fraction(eff.information),
+        window=window,
     )
 
 
@@ -211,14 +220,28 @@ def _describe(result: MetricResult) -> str:
         if fraction >= 1.0
         else f"{fraction:.0%} of the planned information"
     )
-    return f"{label}: canary {what}; {bounds}; {share}"
+    where = " in this stage" if result.window == "stage" else ""
+    return f"{label}{where}: canary {what}; {bounds}; {share}"
+
+
+def alpha_split(spec: StrategySpec) -> tuple[float, float]:
+    """Per-metric false-rollback rates: (the whole-rollout test, each stage's own test).
+
+    ``alpha`` is split by Bonferroni: ``1 − STAGE_SHARE`` of it to the whole-rollout tests and
+    ``STAGE_SHARE`` to the per-stage tests, each share over the ``m`` configured metrics and the
+    stage share also over the ``K`` judged stages (every step but the last).
+    """
+    metrics = len(configured(spec.triggers))
+    stages = max(1, len(spec.rollout.steps) - 1)
+    alpha = spec.judge.alpha
+    return alpha * (1 - STAGE_SHARE) / metrics, alpha * STAGE_SHARE / (metrics * stages)
 
 
 def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[MetricResult], int]:
-    """Every configured metric at this look, and the minimum sample per arm."""
+    """Every configured metric over the whole rollout, and the minimum sample per arm."""
     pairs = effects.strata(observation)
     triggers = configured(spec.triggers)
-    alpha = spec.judge.alpha / len(triggers)
+    alpha = alpha_split(spec)[0]
     results, variances = [], {}
     pooled = effects.pool(pairs) if pairs else None
     for metric, trigger in triggers.items():
@@ -228,6 +251,42 @@ def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[Metr
         variances[metric] = eff.unit_variance if eff is not None else math.nan
     needed = minimum_sample(variances, triggers, alpha, spec.judge.beta)
     return results, max(spec.judge.min_sample, needed)
+
+
+def stage_regressions(
+    observation: StageObservation, spec: StrategySpec, step: int
+) -> list[MetricResult]:
+    """The metrics whose own test on stage ``step`` alone crosses its rollback boundary.
+
+    Each stage is a fresh sequential test on its own data at ``alpha_split(spec)[1]`` per
+    metric, so a regression that starts mid-rollout is not diluted by the healthy stages
+    before it. Nothing is judged before both arms have ``judge.min_sample`` in the stage.
+    """
+    inside = StageObservation(tuple(i for i in observation.intervals if i.stage == step))
+    if min(_counts(inside)) < spec.judge.min_sample:
+        return []
+    pairs = effects.strata(inside)
+    alpha = alpha_split(spec)[1]
+    found = []
+    for metric, trigger in configured(spec.triggers).items():
+        eff = effects.effect(metric, pairs, trigger)
+        plan = design(alpha, spec.judge.beta, effects.margin(metric, trigger))
+        result = _result(metric, eff, plan, trigger, window="stage")
+        if result.status is Status.REGRESSION:
+            found.append(result)
+    return found
+
+
+def rollback_reasons(
+    results: list[MetricResult], stage: list[MetricResult], floor_met: bool
+) -> list[Reason]:
+    """One reason per regressed metric: the whole-rollout test's, else this stage's."""
+    overall = [r for r in results if r.status is Status.REGRESSION] if floor_met else []
+    shown = {r.metric for r in overall}
+    chosen = overall + [r for r in stage if r.metric not in shown]
+    order = [r.metric for r in results]
+    chosen.sort(key=lambda r: order.index(r.metric))
+    return [_metric_reason(effects.CODES[r.metric], r) for r in chosen]
 
 
 def _counts(observation: StageObservation) -> tuple[int, int]:
@@ -247,11 +306,10 @@ def judge_stage(observation: StageObservation, spec: StrategySpec, look: Look) -
         )
 
     floor_met = min(n_stable, n_canary) >= spec.judge.min_sample
-    regressions = [r for r in results if r.status is Status.REGRESSION]
-    if regressions and floor_met:
-        return verdict(
-            Verdict.ROLLBACK, [_metric_reason(effects.CODES[r.metric], r) for r in regressions]
-        )
+    stage = stage_regressions(observation, spec, look.step)
+    rollbacks = rollback_reasons(results, stage, floor_met)
+    if rollbacks:
+        return verdict(Verdict.ROLLBACK, rollbacks)
     holds = hold_reasons(
         results, (n_stable, n_canary), needed, look, canary_rate(observation, look)
     )
