@@ -108,13 +108,17 @@ class MetricResult:
     rollback_at: float  # on the same scale as ``change``
     promote_at: float
     information_fraction: float
-    window: str = "rollout"  # "rollout": all stages so far; "stage": the current stage alone
+    #: "rollout": all stages so far; "stage": the current stage alone; "recent": the last
+    #: ``intervals`` intervals of the current stage
+    window: str = "rollout"
+    intervals: int = 0  # how many intervals of the observation the estimate is made of
 
     def values(self) -> Mapping[str, float | int | str]:
         return MappingProxyType(
             {
                 "metric": self.metric,
                 "window": self.window,
+                "intervals": self.intervals,
                 "stable": _round(self.stable),
                 "canary": _round(self.canary),
                 "change": _round(self.change),
@@ -175,12 +179,17 @@ def minimum_sample(
 
 
 def _result(
-    metric: str, eff: effects.Effect | None, plan: Design, trigger: float, window: str = "rollout"
+    metric: str,
+    eff: effects.Effect | None,
+    plan: Design,
+    trigger: float,
+    window: str = "rollout",
+    intervals: int = 0,
 ) -> MetricResult:
     if eff is None:
         nan = math.nan
         return MetricResult(
-            metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0, window
+            metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0, window, intervals
         )
     up, down = plan.rollback_at(eff.information), plan.promote_at(eff.information)
     status = Status.INCONCLUSIVE
@@ -199,6 +208,7 @@ def _result(
         promote_at=effects.to_change(metric, down),
         information_fraction=plan.fraction(eff.information),
         window=window,
+        intervals=intervals,
     )
 
 
@@ -220,7 +230,10 @@ def _describe(result: MetricResult) -> str:
         if fraction >= 1.0
         else f"{fraction:.0%} of the planned information"
     )
-    where = " in this stage" if result.window == "stage" else ""
+    where = {
+        "stage": " in this stage",
+        "recent": f" in this stage's last {result.intervals} intervals",
+    }.get(result.window, "")
     return f"{label}{where}: canary {what}; {bounds}; {share}"
 
 
@@ -253,28 +266,47 @@ def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[Metr
     return results, max(spec.judge.min_sample, needed)
 
 
+def start_share(j: int) -> float:
+    """The share of a stage's ``alpha`` for the window starting at its interval ``j``.
+
+    ``1 / ((j + 1)(j + 2))``: a half for the whole stage (``j = 0``), a sixth for the window
+    from the second interval on, … — the shares sum to 1 over all ``j``, so any number of
+    intervals is covered without knowing it in advance.
+    """
+    return 1.0 / ((j + 1) * (j + 2))
+
+
 def stage_regressions(
     observation: StageObservation, spec: StrategySpec, step: int
 ) -> list[MetricResult]:
     """The metrics whose own test on stage ``step`` alone crosses its rollback boundary.
 
-    Each stage is a fresh sequential test on its own data at ``alpha_split(spec)[1]`` per
-    metric, so a regression that starts mid-rollout is not diluted by the healthy stages
-    before it. Nothing is judged before both arms have ``judge.min_sample`` in the stage.
+    For every interval ``j`` of the stage, the data from ``j`` to now is a sequential test of
+    its own at ``alpha_split(spec)[1] · start_share(j)`` per metric: ``j = 0`` is the whole
+    stage; later starts let a regression that began mid-stage show without the healthy data
+    before it. A window is judged only once both its arms have ``judge.min_sample``. For each
+    metric the earliest window that crosses is reported.
     """
-    inside = StageObservation(tuple(i for i in observation.intervals if i.stage == step))
-    if min(_counts(inside)) < spec.judge.min_sample:
-        return []
-    pairs = effects.strata(inside)
+    inside = [i for i in observation.intervals if i.stage == step]
     alpha = alpha_split(spec)[1]
-    found = []
-    for metric, trigger in configured(spec.triggers).items():
-        eff = effects.effect(metric, pairs, trigger)
-        plan = design(alpha, spec.judge.beta, effects.margin(metric, trigger))
-        result = _result(metric, eff, plan, trigger, window="stage")
-        if result.status is Status.REGRESSION:
-            found.append(result)
-    return found
+    triggers = configured(spec.triggers)
+    found: dict[str, MetricResult] = {}
+    for j in range(len(inside)):
+        window = StageObservation(tuple(inside[j:]))
+        if min(_counts(window)) < spec.judge.min_sample:
+            break
+        pairs = effects.strata(window)
+        pooled = effects.pool(pairs)
+        name = "stage" if j == 0 else "recent"
+        for metric, trigger in triggers.items():
+            if metric in found:
+                continue
+            eff = effects.effect(metric, pairs, trigger, pooled)
+            plan = design(alpha * start_share(j), spec.judge.beta, effects.margin(metric, trigger))
+            result = _result(metric, eff, plan, trigger, name, len(inside) - j)
+            if result.status is Status.REGRESSION:
+                found[metric] = result
+    return list(found.values())
 
 
 def rollback_reasons(
