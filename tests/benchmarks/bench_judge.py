@@ -42,6 +42,7 @@ CASES = {
     "p95 +20%": {"latency_factor": 1.2},
     "quality -10%": {"quality_factor": 0.9},
     "p95 +40% @25%": {"latency_factor": 1.4, "onset_step": 1},
+    "p95 +40% @25%+5m": {"latency_factor": 1.4, "onset_step": 1, "onset_minutes": 5.0},
 }
 
 
@@ -68,7 +69,7 @@ def delays(results: dict[tuple[str, str], list[Outcome]]) -> None:
     if not late:
         return
     print("\nRegressions starting mid-rollout: delay from the onset to the rollback")
-    header = f"{'judge':<12} {'case':<15} {'before onset':>12} {'caught after':>12}"
+    header = f"{'judge':<12} {'case':<17} {'before onset':>12} {'caught after':>12}"
     print(header + f" {'median min':>10} {'p90 min':>8} {'median looks':>12} {'p90 looks':>9}")
     for judge, case in late:
         outcomes = results[judge, case]
@@ -78,7 +79,7 @@ def delays(results: dict[tuple[str, str], list[Outcome]]) -> None:
         looks = sorted(k for _, k in found) or [0]
         p90 = int(0.9 * (len(found) - 1))
         print(
-            f"{judge:<12} {case:<15} {early / len(outcomes):12.1%} {len(found) / len(outcomes):12.1%}"
+            f"{judge:<12} {case:<17} {early / len(outcomes):12.1%} {len(found) / len(outcomes):12.1%}"
             f" {statistics.median(minutes):10.1f} {minutes[p90]:8.1f}"
             f" {statistics.median(looks):12.1f} {looks[p90]:9d}"
         )
@@ -119,7 +120,7 @@ def main() -> None:
         f"{args.poll:g}s, balanced strategy"
     )
     print("(α = 0.05: false rollbacks should be ≤ 5%; β = 0.20: detection should be ≥ 80%)\n")
-    header = f"{'judge':<12} {'case':<15} {'rolled back':>15} {'timeout':>8} {'promoted':>9}"
+    header = f"{'judge':<12} {'case':<17} {'rolled back':>15} {'timeout':>8} {'promoted':>9}"
     print(header + f" {'minutes':>8} {'canary n':>9}")
     for (judge, case), outcomes in results.items():
         n = len(outcomes)
@@ -129,7 +130,7 @@ def main() -> None:
         minutes = statistics.fmean(o.seconds for o in outcomes) / 60
         canary = statistics.fmean(o.canary_requests for o in outcomes)
         print(
-            f"{judge:<12} {case:<15} {ci(back, n):>15} {timeout:8.1%} {promoted:9.1%}"
+            f"{judge:<12} {case:<17} {ci(back, n):>15} {timeout:8.1%} {promoted:9.1%}"
             f" {minutes:8.1f} {canary:9.0f}"
         )
     delays(results)

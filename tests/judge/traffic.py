@@ -3,8 +3,8 @@
 Stable and canary draw from the same distributions unless the scenario shifts the canary:
 ``error_delta`` adds to the error probability; ``latency_factor`` multiplies every latency (so
 the p95 too); ``quality_factor`` and ``cost_factor`` multiply every quality and cost value (so
-the means too). ``onset_step`` delays the shift to the start of that stage (a regression that
-starts mid-rollout); the canary is healthy before. A rollout polls the judge every ``poll``
+the means too). ``onset_step`` and ``onset_minutes`` delay the shift to that time into that
+stage (a regression that starts mid-rollout); the canary is healthy before. A rollout polls the judge every ``poll``
 with all intervals so far.
 """
 
@@ -38,7 +38,8 @@ class Traffic:
     quality_factor: float = 1.0
     cost_factor: float = 1.0
     latency_trend: float = 0.0  # both arms slow down by this factor per hour (a daily cycle)
-    onset_step: int = 0  # the canary's shift starts with this stage (0: from the start)
+    onset_step: int = 0  # the canary's shift starts with this stage (0: from the start) …
+    onset_minutes: float = 0.0  # … this many minutes into it
 
     def healthy(self) -> Traffic:
         return replace(
@@ -104,10 +105,11 @@ def rollout(
     onset: tuple[float, int] | None = None
     for step, weight in enumerate(spec.rollout.steps[:-1]):
         elapsed = timedelta(0)
-        if step == traffic.onset_step:
-            onset = clock, looks
-        shifted = traffic if onset is not None else traffic.healthy()
         while True:
+            late = elapsed >= timedelta(minutes=traffic.onset_minutes)
+            if onset is None and step >= traffic.onset_step and late:
+                onset = clock, looks
+            shifted = traffic if onset is not None else traffic.healthy()
             n = int(rng.poisson(traffic.rate * poll.total_seconds()))
             n_canary = int(rng.binomial(n, weight / 100))
             canary = arm(rng, n_canary, shifted, canary=True, hours=clock / 3600)
