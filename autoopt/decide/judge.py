@@ -232,7 +232,8 @@ def _describe(result: MetricResult) -> str:
     )
     where = {
         "stage": " in this stage",
-        "recent": f" in this stage's last {result.intervals} intervals",
+        "recent": " in this stage's last "
+        + (f"{result.intervals} intervals" if result.intervals > 1 else "interval"),
     }.get(result.window, "")
     return f"{label}{where}: canary {what}; {bounds}; {share}"
 
@@ -285,7 +286,7 @@ def stage_regressions(
     its own at ``alpha_split(spec)[1] · start_share(j)`` per metric: ``j = 0`` is the whole
     stage; later starts let a regression that began mid-stage show without the healthy data
     before it. A window is judged only once both its arms have ``judge.min_sample``. For each
-    metric the earliest window that crosses is reported.
+    metric the most recent window that crosses is reported (its estimate is the least diluted).
     """
     inside = [i for i in observation.intervals if i.stage == step]
     alpha = alpha_split(spec)[1]
@@ -299,8 +300,6 @@ def stage_regressions(
         pooled = effects.pool(pairs)
         name = "stage" if j == 0 else "recent"
         for metric, trigger in triggers.items():
-            if metric in found:
-                continue
             eff = effects.effect(metric, pairs, trigger, pooled)
             plan = design(alpha * start_share(j), spec.judge.beta, effects.margin(metric, trigger))
             result = _result(metric, eff, plan, trigger, name, len(inside) - j)
