@@ -6,9 +6,12 @@ every call is a look at all the data since the rollout started, stratified by st
 boundaries keep the false-rollback rate at most ``alpha`` and the miss rate at the trigger size
 at most ``beta`` however many looks are taken.
 
-* **rollback** as soon as one metric's regression estimate crosses its rollback boundary
-  (each metric at ``alpha / m``, Bonferroni over the ``m`` configured triggers) and both arms
-  have at least ``judge.min_sample`` requests;
+* **rollback** as soon as one metric's regression estimate crosses its rollback boundary —
+  over the whole rollout, or over the current stage alone or a recent window of it (so a
+  regression that starts mid-rollout is not diluted by the healthy data before it) — and both
+  arms have at least ``judge.min_sample`` requests there. ``alpha`` is split by Bonferroni:
+  half to the whole-rollout tests, half to the stage windows (see :func:`alpha_split` and
+  :func:`start_share`), each over the ``m`` configured triggers;
 * **promote** when the hold time has passed, both arms have the minimum sample derived from
   the trigger sizes and error rates, and every measured metric is shown non-inferior (an
   intersection–union test: each at ``beta``, no split needed);
