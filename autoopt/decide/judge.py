@@ -35,6 +35,8 @@ from autoopt.values import Reason, StageObservation
 
 #: The share of ``judge.alpha`` spent on the per-stage rollback tests (see :func:`alpha_split`).
 STAGE_SHARE = 0.5
+#: Besides the whole stage, the windows starting in this many latest intervals are tested.
+RECENT_STARTS = 15
 LABELS = {
     "error_rate": "error rate",
     "latency_p95": "latency p95",
@@ -288,14 +290,16 @@ def stage_regressions(
     For every interval ``j`` of the stage, the data from ``j`` to now is a sequential test of
     its own at ``alpha_split(spec)[1] · start_share(j)`` per metric: ``j = 0`` is the whole
     stage; later starts let a regression that began mid-stage show without the healthy data
-    before it. A window is judged only once both its arms have ``judge.min_sample``. For each
-    metric the most recent window that crosses is reported (its estimate is the least diluted).
+    before it. Besides the whole stage only the windows starting in the last
+    ``RECENT_STARTS`` intervals are looked at (fewer looks at a test keep its level). A window
+    is judged only once both its arms have ``judge.min_sample``. For each metric the most
+    recent window that crosses is reported (its estimate is the least diluted).
     """
     inside = [i for i in observation.intervals if i.stage == step]
     alpha = alpha_split(spec)[1]
     triggers = configured(spec.triggers)
     found: dict[str, MetricResult] = {}
-    for j in range(len(inside)):
+    for j in (0, *range(max(1, len(inside) - RECENT_STARTS), len(inside))):
         window = StageObservation(tuple(inside[j:]))
         if min(_counts(window)) < spec.judge.min_sample:
             break
