@@ -3,7 +3,8 @@
     python tests/benchmarks/bench_judge.py [--runs 1000] [--rate 10] [--poll 60] [--workers 2]
 
 For each case (a healthy canary; a healthy canary while both arms slow down, latency doubling
-per hour; and a regression of exactly the trigger size on one metric)
+per hour; a regression of exactly the trigger size on one metric; and a p95 regression of
+twice the trigger size starting at the 25% stage, or 5 minutes into it)
 it runs ``--runs`` seeded rollouts through the balanced strategy (5/25/50/100%, 5m/10m/15m,
 max stage time 1h, α = 0.05, β = 0.20), polling the judge every minute with all data since the
 rollout started. Run ``i`` of a case uses seed ``(seed, case, i)`` for every judge, so the
@@ -11,7 +12,9 @@ judges see the same requests. Per-request data comes from numpy (tests/judge/tra
 
 Printed per judge: the false rollback rate (healthy canaries rolled back by a statistical
 verdict), timeouts, the detection rate for each regression (anything but a full promotion),
-and the mean minutes and canary requests to the final verdict. Not collected by pytest.
+and the mean minutes and canary requests to the final verdict; for the regressions that
+start mid-rollout, the delay from the onset to the rollback (minutes and looks, median and
+90th percentile). Not collected by pytest.
 """
 
 from __future__ import annotations
