@@ -6,9 +6,12 @@ every call is a look at all the data since the rollout started, stratified by st
 boundaries keep the false-rollback rate at most ``alpha`` and the miss rate at the trigger size
 at most ``beta`` however many looks are taken.
 
-* **rollback** as soon as one metric's regression estimate crosses its rollback boundary
-  (each metric at ``alpha / m``, Bonferroni over the ``m`` configured triggers) and both arms
-  have at least ``judge.min_sample`` requests;
+* **rollback** as soon as one metric's regression estimate crosses its rollback boundary —
+  over the whole rollout, or over the current stage alone or a recent window of it (so a
+  regression that starts mid-rollout is not diluted by the healthy data before it) — and both
+  arms have at least ``judge.min_sample`` requests there. ``alpha`` is split by Bonferroni:
+  half to the whole-rollout tests, half to the stage windows (see :func:`alpha_split` and
+  :func:`start_share`), each over the ``m`` configured triggers;
 * **promote** when the hold time has passed, both arms have the minimum sample derived from
   the trigger sizes and error rates, and every measured metric is shown non-inferior (an
   intersection–union test: each at ``beta``, no split needed);
@@ -30,6 +33,10 @@ from autoopt.decide.sequential import Design, design, fixed_sample_z
 from autoopt.spec.models import Canary, Rollout, StrategySpec, Triggers
 from autoopt.values import Reason, StageObservation
 
+#: The share of ``judge.alpha`` spent on the per-stage rollback tests (see :func:`alpha_split`).
+STAGE_SHARE = 0.5
+#: Besides the whole stage, the windows starting in this many latest intervals are tested.
+RECENT_STARTS = 15
 LABELS = {
     "error_rate": "error rate",
     "latency_p95": "latency p95",
@@ -106,11 +113,17 @@ class MetricResult:
     rollback_at: float  # on the same scale as ``change``
     promote_at: float
     information_fraction: float
+    #: "rollout": all stages so far; "stage": the current stage alone; "recent": the last
+    #: ``intervals`` intervals of the current stage
+    window: str = "rollout"
+    intervals: int = 0  # how many intervals of the observation the estimate is made of
 
     def values(self) -> Mapping[str, float | int | str]:
         return MappingProxyType(
             {
                 "metric": self.metric,
+                "window": self.window,
+                "intervals": self.intervals,
                 "stable": _round(self.stable),
                 "canary": _round(self.canary),
                 "change": _round(self.change),
@@ -170,10 +183,19 @@ def minimum_sample(
     return needed
 
 
-def _result(metric: str, eff: effects.Effect | None, plan: Design, trigger: float) -> MetricResult:
+def _result(
+    metric: str,
+    eff: effects.Effect | None,
+    plan: Design,
+    trigger: float,
+    window: str = "rollout",
+    intervals: int = 0,
+) -> MetricResult:
     if eff is None:
         nan = math.nan
-        return MetricResult(metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0)
+        return MetricResult(
+            metric, Status.NOT_MEASURED, nan, nan, nan, trigger, nan, nan, 0.0, window, intervals
+        )
     up, down = plan.rollback_at(eff.information), plan.promote_at(eff.information)
     status = Status.INCONCLUSIVE
     if eff.estimate >= up:
@@ -190,6 +212,8 @@ def _result(metric: str, eff: effects.Effect | None, plan: Design, trigger: floa
         rollback_at=effects.to_change(metric, up),
         promote_at=effects.to_change(metric, down),
         information_fraction=plan.fraction(eff.information),
+        window=window,
+        intervals=intervals,
     )
 
 
@@ -211,14 +235,32 @@ def _describe(result: MetricResult) -> str:
         if fraction >= 1.0
         else f"{fraction:.0%} of the planned information"
     )
-    return f"{label}: canary {what}; {bounds}; {share}"
+    where = {
+        "stage": " in this stage",
+        "recent": " in this stage's last "
+        + (f"{result.intervals} intervals" if result.intervals > 1 else "interval"),
+    }.get(result.window, "")
+    return f"{label}{where}: canary {what}; {bounds}; {share}"
+
+
+def alpha_split(spec: StrategySpec) -> tuple[float, float]:
+    """Per-metric false-rollback rates: (the whole-rollout test, each stage's own test).
+
+    ``alpha`` is split by Bonferroni: ``1 − STAGE_SHARE`` of it to the whole-rollout tests and
+    ``STAGE_SHARE`` to the per-stage tests, each share over the ``m`` configured metrics and the
+    stage share also over the ``K`` judged stages (every step but the last).
+    """
+    metrics = len(configured(spec.triggers))
+    stages = max(1, len(spec.rollout.steps) - 1)
+    alpha = spec.judge.alpha
+    return alpha * (1 - STAGE_SHARE) / metrics, alpha * STAGE_SHARE / (metrics * stages)
 
 
 def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[MetricResult], int]:
-    """Every configured metric at this look, and the minimum sample per arm."""
+    """Every configured metric over the whole rollout, and the minimum sample per arm."""
     pairs = effects.strata(observation)
     triggers = configured(spec.triggers)
-    alpha = spec.judge.alpha / len(triggers)
+    alpha = alpha_split(spec)[0]
     results, variances = [], {}
     pooled = effects.pool(pairs) if pairs else None
     for metric, trigger in triggers.items():
@@ -228,6 +270,61 @@ def assess(observation: StageObservation, spec: StrategySpec) -> tuple[list[Metr
         variances[metric] = eff.unit_variance if eff is not None else math.nan
     needed = minimum_sample(variances, triggers, alpha, spec.judge.beta)
     return results, max(spec.judge.min_sample, needed)
+
+
+def start_share(j: int) -> float:
+    """The share of a stage's ``alpha`` for the window starting at its interval ``j``.
+
+    ``1 / ((j + 1)(j + 2))``: a half for the whole stage (``j = 0``), a sixth for the window
+    from the second interval on, … — the shares sum to 1 over all ``j``, so any number of
+    intervals is covered without knowing it in advance.
+    """
+    return 1.0 / ((j + 1) * (j + 2))
+
+
+def stage_regressions(
+    observation: StageObservation, spec: StrategySpec, step: int
+) -> list[MetricResult]:
+    """The metrics whose own test on stage ``step`` alone crosses its rollback boundary.
+
+    For every interval ``j`` of the stage, the data from ``j`` to now is a sequential test of
+    its own at ``alpha_split(spec)[1] · start_share(j)`` per metric: ``j = 0`` is the whole
+    stage; later starts let a regression that began mid-stage show without the healthy data
+    before it. Besides the whole stage only the windows starting in the last
+    ``RECENT_STARTS`` intervals are looked at (fewer looks at a test keep its level). A window
+    is judged only once both its arms have ``judge.min_sample``. For each metric the most
+    recent window that crosses is reported (its estimate is the least diluted).
+    """
+    inside = [i for i in observation.intervals if i.stage == step]
+    alpha = alpha_split(spec)[1]
+    triggers = configured(spec.triggers)
+    found: dict[str, MetricResult] = {}
+    for j in (0, *range(max(1, len(inside) - RECENT_STARTS), len(inside))):
+        window = StageObservation(tuple(inside[j:]))
+        if min(_counts(window)) < spec.judge.min_sample:
+            break
+        pairs = effects.strata(window)
+        pooled = effects.pool(pairs)
+        name = "stage" if j == 0 else "recent"
+        for metric, trigger in triggers.items():
+            eff = effects.effect(metric, pairs, trigger, pooled)
+            plan = design(alpha * start_share(j), spec.judge.beta, effects.margin(metric, trigger))
+            result = _result(metric, eff, plan, trigger, name, len(inside) - j)
+            if result.status is Status.REGRESSION:
+                found[metric] = result
+    return list(found.values())
+
+
+def rollback_reasons(
+    results: list[MetricResult], stage: list[MetricResult], floor_met: bool
+) -> list[Reason]:
+    """One reason per regressed metric: the whole-rollout test's, else this stage's."""
+    overall = [r for r in results if r.status is Status.REGRESSION] if floor_met else []
+    shown = {r.metric for r in overall}
+    chosen = overall + [r for r in stage if r.metric not in shown]
+    order = [r.metric for r in results]
+    chosen.sort(key=lambda r: order.index(r.metric))
+    return [_metric_reason(effects.CODES[r.metric], r) for r in chosen]
 
 
 def _counts(observation: StageObservation) -> tuple[int, int]:
@@ -247,11 +344,10 @@ def judge_stage(observation: StageObservation, spec: StrategySpec, look: Look) -
         )
 
     floor_met = min(n_stable, n_canary) >= spec.judge.min_sample
-    regressions = [r for r in results if r.status is Status.REGRESSION]
-    if regressions and floor_met:
-        return verdict(
-            Verdict.ROLLBACK, [_metric_reason(effects.CODES[r.metric], r) for r in regressions]
-        )
+    stage = stage_regressions(observation, spec, look.step)
+    rollbacks = rollback_reasons(results, stage, floor_met)
+    if rollbacks:
+        return verdict(Verdict.ROLLBACK, rollbacks)
     holds = hold_reasons(
         results, (n_stable, n_canary), needed, look, canary_rate(observation, look)
     )

@@ -168,7 +168,7 @@ def recovery(
 
 
 GRACE = timedelta(minutes=1)  # after a rollback, requests to the old version may still finish
-CHECK_INTERVAL = timedelta(minutes=1)  # the threshold judge's check interval
+CHECK_INTERVAL = timedelta(minutes=1)  # the judges' check interval (windows within a stage)
 
 
 def before_after(
@@ -225,10 +225,15 @@ def judge(
     if rows is None or len(rows) == 0 or not stages:
         seen = StageObservation(())
     else:
-        # the threshold judge checks fixed intervals (Flagger's analysis interval)
-        cut = CHECK_INTERVAL if strategy.spec.judge.method == "threshold" else None
+        # the threshold judge checks fixed intervals (Flagger's analysis interval); the
+        # sequential judge tests recent windows of the current stage from them
         seen = observation(
-            rows, service=service, stable=arms[0], canary=arms[1], stages=stages, interval=cut
+            rows,
+            service=service,
+            stable=arms[0],
+            canary=arms[1],
+            stages=stages,
+            interval=CHECK_INTERVAL,
         )
     step, planned, elapsed, hold = look
     rollout = strategy.spec.rollout

@@ -3,7 +3,9 @@
 Stable and canary draw from the same distributions unless the scenario shifts the canary:
 ``error_delta`` adds to the error probability; ``latency_factor`` multiplies every latency (so
 the p95 too); ``quality_factor`` and ``cost_factor`` multiply every quality and cost value (so
-the means too). A rollout polls the judge every ``poll`` with all intervals so far.
+the means too). ``onset_step`` and ``onset_minutes`` delay the shift to that time into that
+stage (a regression that starts mid-rollout); the canary is healthy before. A rollout polls the judge every ``poll``
+with all intervals so far.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Traffic:
     quality_factor: float = 1.0
     cost_factor: float = 1.0
     latency_trend: float = 0.0  # both arms slow down by this factor per hour (a daily cycle)
+    onset_step: int = 0  # the canary's shift starts with this stage (0: from the start) …
+    onset_minutes: float = 0.0  # … this many minutes into it
 
     def healthy(self) -> Traffic:
         return replace(
@@ -77,6 +81,15 @@ class Outcome:
     canary_requests: int
     looks: int
     codes: tuple[str, ...]
+    onset_s: float | None = None  # when the canary's shift started (None: never reached)
+    onset_looks: int = 0  # looks taken before the shift started
+
+    @property
+    def delay(self) -> tuple[float, int] | None:
+        """Seconds and looks from the shift's onset to a rollback after it, else None."""
+        if self.result == "promoted" or self.onset_s is None:
+            return None
+        return self.seconds - self.onset_s, self.looks - self.onset_looks
 
 
 def rollout(
@@ -89,12 +102,17 @@ def rollout(
     """Run one rollout to its end: full promotion, rollback or timeout revert."""
     intervals: list[Interval] = []
     clock, canary_n, looks = 0.0, 0, 0
+    onset: tuple[float, int] | None = None
     for step, weight in enumerate(spec.rollout.steps[:-1]):
         elapsed = timedelta(0)
         while True:
+            late = elapsed >= timedelta(minutes=traffic.onset_minutes)
+            if onset is None and step >= traffic.onset_step and late:
+                onset = clock, looks
+            shifted = traffic if onset is not None else traffic.healthy()
             n = int(rng.poisson(traffic.rate * poll.total_seconds()))
             n_canary = int(rng.binomial(n, weight / 100))
-            canary = arm(rng, n_canary, traffic, canary=True, hours=clock / 3600)
+            canary = arm(rng, n_canary, shifted, canary=True, hours=clock / 3600)
             stable = arm(rng, n - n_canary, traffic, canary=False, hours=clock / 3600)
             intervals.append(Interval(step, stable, canary))
             canary_n += n_canary
@@ -106,7 +124,7 @@ def rollout(
             )
             if found.verdict is Verdict.ROLLBACK:
                 kind = "timeout" if "inconclusive_timeout" in found.codes else "rollback"
-                return Outcome(kind, clock, canary_n, looks, found.codes)
+                return Outcome(kind, clock, canary_n, looks, found.codes, *(onset or (None, 0)))
             if found.verdict is Verdict.PROMOTE:
                 break
-    return Outcome("promoted", clock, canary_n, looks, ())
+    return Outcome("promoted", clock, canary_n, looks, (), *(onset or (None, 0)))
