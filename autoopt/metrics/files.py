@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -97,8 +97,9 @@ def _csv(path: Path, report: RowsReport) -> pd.DataFrame:
     return frame
 
 
-def _records(handle: IO[str], report: RowsReport) -> Iterator[dict[str, Any]]:
-    for line in handle:
+def json_records(lines: Iterable[str], report: RowsReport) -> Iterator[dict[str, Any]]:
+    """The JSON objects of JSON Lines; a line that is not one is rejected as unparseable."""
+    for line in lines:
         if not line.strip():
             continue
         try:
@@ -118,7 +119,7 @@ def _jsonl(path: Path, display: str, report: RowsReport) -> pd.DataFrame:
         handle.seek(0)
         if head == "[":
             raise MetricsError(f"{display}: a JSON array; expected JSON Lines (one object a line)")
-        rows = list(_records(handle, report))
+        rows = list(json_records(handle, report))
     return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
 
 

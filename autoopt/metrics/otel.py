@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from autoopt.metrics.files import open_text
+from autoopt.metrics.files import json_records, open_text
 from autoopt.metrics.table import RowsReport
 
 _GENAI_KEYS = ("gen_ai.request.model", "gen_ai.response.model", "gen_ai.operation.name")
@@ -111,18 +111,7 @@ def _requests(path: Path, report: RowsReport) -> Iterator[Mapping[str, Any]]:
     if isinstance(whole, dict):
         yield whole
         return
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-        except json.JSONDecodeError:
-            report.reject("unparseable")
-            continue
-        if isinstance(request, dict):
-            yield request
-        else:
-            report.reject("unparseable")
+    yield from json_records(text.splitlines(), report)
 
 
 def read_spans(path: Path, version_key: str, report: RowsReport) -> tuple[pd.DataFrame, int]:
