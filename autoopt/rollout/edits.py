@@ -120,18 +120,10 @@ def _cut_canary(text: str, tree: Any) -> str | None:
     lines = text.splitlines(True)
     if not text.endswith("\n") or end > len(lines):
         return None
-    while end > start + 1 and _outside(lines[end - 1], col):
+    while end > start + 1 and edit.outside_block(lines[end - 1], col):
         end -= 1
     del lines[start:end]
     return "".join(lines)
-
-
-def _outside(line: str, col: int) -> bool:
-    stripped = line.strip()
-    if not stripped:
-        return True
-    indent = len(line) - len(line.lstrip(" "))
-    return stripped.startswith("#") and indent <= col
 
 
 def end_watch(text: str) -> str:

@@ -28,6 +28,16 @@ from autoopt.spec.yamlio import new_yaml
 KeyPath = tuple[str, ...]
 
 
+def outside_block(line: str, col: int) -> bool:
+    """Whether ``line``, after a block whose key is at column ``col``, belongs to what follows:
+    a blank line, or a comment at the key's depth or less."""
+    stripped = line.strip()
+    if not stripped:
+        return True
+    indent = len(line) - len(line.lstrip(" "))
+    return stripped.startswith("#") and indent <= col
+
+
 class EditError(UserError):
     """The config is not in a state where this edit makes sense (e.g. no rollout to advance)."""
 
@@ -101,17 +111,9 @@ class _Doc:
             end = self.extent(path[:-1])[1]
         else:
             end = len(self.lines)
-        while end > start + 1 and self._outside(self.lines[end - 1], col):
+        while end > start + 1 and outside_block(self.lines[end - 1], col):
             end -= 1
         return start, end
-
-    @staticmethod
-    def _outside(line: str, col: int) -> bool:
-        stripped = line.strip()
-        if not stripped:
-            return True
-        indent = len(line) - len(line.lstrip(" "))
-        return stripped.startswith("#") and indent <= col
 
     def child_indent(self, path: KeyPath) -> int:
         """The column at which keys of the mapping at ``path`` start."""
