@@ -9,7 +9,7 @@ import click
 
 from autoopt.cli.options import format_option, repo_option
 from autoopt.errors import ExitCode, Problem, SpecError
-from autoopt.spec.repository import load_repository
+from autoopt.spec.repository import count_documents, load_repository
 
 
 @click.command("validate")
@@ -43,10 +43,10 @@ def _check(repo: Path, paths: tuple[Path, ...]) -> tuple[list[Problem], int, lis
             loaded = load_repository(root, extra=())
         except SpecError as exc:
             problems.extend(exc.problems)
-            checked += _count(root)
+            checked += count_documents(root)
             continue
         problems.extend(loaded.warnings)
-        checked += _count(root)
+        checked += count_documents(root)
         for name, policy in sorted(loaded.policies.items()):
             problems.extend(rule_problems(policy))
             weights = policy.document.spec.normalised_weights()
@@ -62,14 +62,6 @@ def _check(repo: Path, paths: tuple[Path, ...]) -> tuple[list[Problem], int, lis
             except SpecError as exc:
                 problems.extend(exc.problems)
     return problems, checked, notes
-
-
-def _count(root: Path) -> int:
-    names = ("autoopt.yaml",)
-    count = sum(1 for n in names if (root / n).is_file())
-    for folder in ("policies", "configs"):
-        count += sum(1 for p in (root / folder).rglob("*") if p.suffix in (".yaml", ".yml"))
-    return count
 
 
 def _render(fmt: str, problems: list[Problem], checked: int, notes: list[str], failed: bool) -> str:

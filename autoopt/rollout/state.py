@@ -11,7 +11,12 @@ from autoopt.rollout.history import Record, Rollback, entries, last_rollbacks, s
 from autoopt.rollout.stop import EmergencyStop, read_stop
 from autoopt.spec.load import load_document
 from autoopt.spec.models import Settings
-from autoopt.spec.repository import SETTINGS_FILE, Repository, load_repository
+from autoopt.spec.repository import (
+    SETTINGS_FILE,
+    Repository,
+    default_settings,
+    load_repository,
+)
 
 StageStarts = Mapping[int, datetime]  # rollout stage → when it started (from the audit log)
 
@@ -66,10 +71,7 @@ def read_settings(root: Path) -> Settings:
         document = load_document(path, kind="Settings", display=SETTINGS_FILE).document
         assert isinstance(document, Settings)
         return document
-    name = root.resolve().name or "repo"
-    return Settings.model_validate(
-        {"apiVersion": "autoopt/v1", "kind": "Settings", "metadata": {"name": name}}
-    )
+    return default_settings(root.resolve())
 
 
 def _start_first_stages_when_landed(

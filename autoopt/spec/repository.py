@@ -126,6 +126,30 @@ def inside(root: Path, relative: str) -> Path | None:
     return candidate
 
 
+def default_settings(root: Path) -> Settings:
+    """The settings of a repository without ``autoopt.yaml``."""
+    return Settings.model_validate(
+        {"apiVersion": "autoopt/v1", "kind": "Settings", "metadata": {"name": root.name or "repo"}}
+    )
+
+
+def document_files(root: Path, settings: Settings) -> list[Path]:
+    """The policy and config files of a repository (its settings name the folders)."""
+    defaults = settings.spec.defaults
+    return [*_yaml_files(root / defaults.policy_dir), *_yaml_files(root / defaults.config_dir)]
+
+
+def count_documents(root: Path) -> int:
+    """How many documents ``load_repository(root)`` reads, even when some are invalid."""
+    settings_path = root / SETTINGS_FILE
+    try:
+        loaded = load_document(settings_path, kind="Settings") if settings_path.is_file() else None
+    except SpecError:
+        loaded = None
+    settings = loaded.document if loaded is not None else default_settings(root)
+    return int(settings_path.is_file()) + len(document_files(root, settings))
+
+
 def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
     """Load ``autoopt.yaml``, ``policies/**`` and ``configs/**`` under ``root``.
 
@@ -138,19 +162,8 @@ def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
     if settings_path.exists():
         found = _collect([settings_path], base, problems)
         settings_file = found[0] if found else None
-    settings = (
-        settings_file.document
-        if settings_file
-        else Settings.model_validate(
-            {
-                "apiVersion": "autoopt/v1",
-                "kind": "Settings",
-                "metadata": {"name": base.name or "repo"},
-            }
-        )
-    )
-    defaults = settings.spec.defaults
-    files = [*_yaml_files(base / defaults.policy_dir), *_yaml_files(base / defaults.config_dir)]
+    settings = settings_file.document if settings_file else default_settings(base)
+    files = document_files(base, settings)
     files += [p for p in extra if p not in files]
     repo = Repository(root=base, settings=settings, settings_file=settings_file)
     docs = _collect(files, base, problems, repo.broken)

@@ -136,3 +136,18 @@ def test_rule_conditions_are_checked(tmp_path: Path) -> None:
         "policies/chat-cost.yaml:35:13: spec.rules[0].when: column 22: name '__class__' is not allowed"
         in result.stdout
     )
+
+
+def test_files_are_counted_in_the_folders_the_settings_name(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(QUICKSTART, repo, ignore=shutil.ignore_patterns("metrics"))
+    (repo / "policies").rename(repo / "pol")
+    settings = repo / "autoopt.yaml"
+    settings.write_text(
+        settings.read_text().replace("policy_dir: policies ", "policy_dir: pol      ")
+    )
+    assert run("validate", "--repo", str(repo)).stdout.splitlines()[-1] == "ok: 3 file(s) valid"
+    config = repo / "configs" / "chat-service.yaml"
+    config.write_text(config.read_text().replace("temperature: 0.7", "temperature: 9"))
+    result = run("validate", "--repo", str(repo))
+    assert result.stdout.splitlines()[-1] == "3 file(s) checked: 1 error(s), 0 warning(s)"
