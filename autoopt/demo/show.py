@@ -141,11 +141,8 @@ def report(
     outcome: Outcome, *, seed: int, scenario: str, triggers: Triggers, steps: Sequence[int]
 ) -> str:
     decision = outcome.decision
-    verdicts = {
-        m.step - 1 if m.verdict == "promote" and m.step else (m.step or 0): m.verdict
-        for m in outcome.timeline
-        if m.step is not None
-    }
+    # the last verdict of each stage (a moment's step is the stage it judged)
+    verdicts = {m.step: m.verdict for m in outcome.timeline if m.step is not None}
     before, after = daily_costs(decision, outcome.result == "promoted")
     facts = [
         ("scenario", scenario),
