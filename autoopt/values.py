@@ -178,11 +178,31 @@ class Price:
 
 
 @dataclass(frozen=True, eq=False)
+class LatencyHistogram:
+    """Latencies as bucket counts: the shape a Prometheus histogram (``le`` buckets) has.
+
+    ``bounds_ms[i]`` is the inclusive upper bound of bucket ``i`` in milliseconds, strictly
+    increasing; the last bound may be ``inf``. ``counts[i]`` is the number of requests that
+    fell in bucket ``i`` (per bucket, not cumulative), so ``counts.sum()`` is the total.
+    """
+
+    bounds_ms: tuple[float, ...]
+    counts: NDArray[np.int64]
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+
+@dataclass(frozen=True, eq=False)
 class ArmSample:
     """Sufficient statistics of one arm (stable or canary) over one interval, for the judge.
 
     ``latencies_ms`` holds the latency of each successful request (any order); quality and
-    cost are kept as count, sum and sum of squares over the requests that have them.
+    cost are kept as count, sum and sum of squares over the requests that have them. A source
+    that only has aggregated data (a PromQL backend) leaves ``latencies_ms`` empty and sets
+    ``latency_hist`` to the successful requests' latency buckets instead; the judge then
+    uses its binned tests, whose bucket bounds limit what it can resolve.
     """
 
     n: int
@@ -194,6 +214,7 @@ class ArmSample:
     cost_n: int = 0
     cost_sum: float = 0.0
     cost_sumsq: float = 0.0
+    latency_hist: LatencyHistogram | None = None
 
 
 @dataclass(frozen=True, eq=False)
