@@ -6,6 +6,7 @@ The composition of ``metrics`` (read, window, summarise) and ``decide`` (assess)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ def measure(
     since: str | None,
     until: str | None,
     now: datetime,
+    env: Mapping[str, str] | None = None,
 ) -> Measured:
     """Ask the metrics source for every version of the service over the window."""
     from autoopt.metrics.sources import SummaryRequest, source_from_settings
@@ -59,7 +61,7 @@ def measure(
     service = policy.spec.target.service
     config = repo.config_for(policy)
     period = period_of(since, until, now)
-    source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
+    source = source_from_settings(repo.settings.spec, repo.root, metrics_src, env=env)
     params, history = config_params(repo, config)
     (read,) = source.summaries([SummaryRequest(service, period, params)])
     if not read.summaries:
@@ -102,11 +104,12 @@ def evaluate(
     until: str | None,
     now: datetime,
     by: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Read, summarise and assess; the composition of metrics and decide for one policy."""
     from autoopt.decide.score import assess
 
-    found = measure(repo, policy_ref, metrics_src, since=since, until=until, now=now)
+    found = measure(repo, policy_ref, metrics_src, since=since, until=until, now=now, env=env)
     policy, summaries = found.policy, found.summaries
     service = policy.spec.target.service
     baseline = found.config.document.spec.stable.version

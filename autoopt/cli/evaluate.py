@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +58,7 @@ def command(
 
     loaded = load_repository(repo)
     now = parse_now(now_text)
-    evaluation = evaluate(loaded, policy_ref, metrics_src, since, until, now, by)
+    evaluation = evaluate(loaded, policy_ref, metrics_src, since, until, now, by, env=os.environ)
     for warning in _warnings(evaluation):
         click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
@@ -119,6 +120,7 @@ def as_json(evaluation: Evaluation) -> dict[str, Any]:
         "source": evaluation.read.source,
         "rows": evaluation.read.rows.as_dict(),
         "prices": evaluation.read.pricing.as_dict(),
+        "queries": evaluation.read.queries,
         "history": evaluation.history,
         "candidates": [_candidate_json(a) for a in evaluation.assessments],
         "recommended": evaluation.recommended,

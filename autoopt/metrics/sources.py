@@ -100,6 +100,7 @@ class SummaryRead:
     pricing: PricingReport
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)  # what was sent (PromQL), for --explain
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class ArmsRead:
     pricing: PricingReport
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -188,6 +190,8 @@ class SourceContext:
 
     root: Path  # relative paths in the settings are relative to this
     prices: Mapping[str, PriceOverride] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)  # where secrets the settings name live
+    session: Any = None  # an HTTP session for network sources (tests inject one)
 
 
 SourceFactory = Callable[[Any, SourceContext], MetricsSource]
@@ -235,16 +239,24 @@ def parse_override(text: str, settings: MetricsSettings) -> MetricsSettings:
 
 
 def source_from_settings(
-    settings_spec: SettingsSpec, root: Path, override: str | None = None
+    settings_spec: SettingsSpec,
+    root: Path,
+    override: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    session: Any = None,
 ) -> MetricsSource:
     """The source ``autoopt.yaml`` names (paths relative to ``root``), or ``--metrics SRC``
-    (paths relative to the current directory); priced with the settings' ``prices``."""
+    (paths relative to the current directory); priced with the settings' ``prices``.
+
+    ``env`` is the environment the composition root passes (secrets named by the settings).
+    """
     spec = settings_spec.metrics
-    prices = settings_spec.prices
+    prices, env = settings_spec.prices, dict(env or {})
     if override is not None:
         spec = parse_override(override, spec)
-        return SOURCES[spec.type](spec, SourceContext(Path.cwd(), prices))
-    return SOURCES[spec.type](spec, SourceContext(root, prices))
+        return SOURCES[spec.type](spec, SourceContext(Path.cwd(), prices, env, session))
+    return SOURCES[spec.type](spec, SourceContext(root, prices, env, session))
 
 
 def read_metrics(
