@@ -1,18 +1,27 @@
-"""Read CSV, JSONL and Parquet files (a file, a directory or a glob; ``.gz`` accepted)."""
+"""Find and open metrics files: a file, a directory or a glob of CSV, JSONL and Parquet.
+
+Each file becomes a :class:`Raw` relation that DuckDB reads through the canonical SQL
+(:mod:`autoopt.metrics.canonical`): Parquet is scanned in place (filters and projection pushed
+into the scan); CSV and JSON Lines are read here, line by line, into an Arrow table of text
+columns — a line that is not valid UTF-8 is counted as ``bad_encoding``, one with the wrong
+number of fields or that is not a JSON object as ``unparseable``, and the good lines are kept.
+"""
 
 from __future__ import annotations
 
+import csv
 import glob
 import gzip
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
-
 from autoopt.errors import MetricsError
-from autoopt.metrics.table import RowsReport
+from autoopt.metrics.canonical import OUTPUT, literal, quote
+from autoopt.metrics.table import REQUIRED, RowsReport
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIXES = {
@@ -23,6 +32,23 @@ _SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class Raw:
+    """One input as DuckDB sees it, its columns already named canonically.
+
+    ``relation`` is SQL (``read_parquet([...])`` wrapped in a renaming projection, or the name
+    ``table`` is registered under); ``types`` maps canonical column → DuckDB type; ``report``
+    holds the lines rejected before SQL (unparseable, bad_encoding).
+    """
+
+    display: str
+    relation: str
+    types: dict[str, str]
+    table: Any = None  # a pyarrow.Table to register as ``relation``
+    report: RowsReport = field(default_factory=RowsReport)
 
 
 def format_of(path: Path) -> str | None:
@@ -53,33 +79,108 @@ def expand(spec: str, root: Path) -> list[Path]:
     raise MetricsError(f"{spec}: no such file or directory")
 
 
-def read_file(path: Path, fmt: str, display: str, report: RowsReport) -> pd.DataFrame:
-    """One file as a raw DataFrame (names as in the file); unparseable rows counted."""
+def canonical_names(
+    names: Iterable[str], mapping: Mapping[str, str], display: str
+) -> dict[str, str]:
+    """canonical name → the file's column, for the columns autoopt reads.
+
+    ``mapping`` is ``metrics.columns`` (canonical → the file's name). A name that appears
+    twice, or two columns that would both give one canonical column, is one clear error.
+    """
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, 1):
+        if name in seen:
+            raise MetricsError(
+                f"{display}: column {name!r} appears twice (columns {seen[name]} and "
+                f"{position}); rename or drop one"
+            )
+        seen[name] = position
+    theirs = {their: ours for ours, their in mapping.items() if their in seen}
+    out: dict[str, str] = {}
+    for name in seen:
+        ours = theirs.get(name, name if name not in mapping else None)
+        if ours is None or ours not in OUTPUT:
+            continue
+        if ours in out:
+            raise MetricsError(
+                f"{display}: columns {out[ours]!r} and {name!r} both give {ours} "
+                f"(metrics.columns maps {ours}: {mapping.get(ours, ours)}); drop one"
+            )
+        out[ours] = name
+    missing = [c for c in REQUIRED if c not in out]
+    if missing:
+        found = ", ".join(_short(n) for n in seen) or "none"
+        raise MetricsError(
+            f"{display}: missing required column(s) {', '.join(missing)} (found: {found}; "
+            "map other names with metrics.columns in autoopt.yaml)"
+        )
+    return out
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 40 else name[:37] + "..."
+
+
+def read_raw(path: Path, fmt: str, display: str, mapping: Mapping[str, str], name: str) -> Raw:
+    """One file as a :class:`Raw` relation (``name`` is its registration name)."""
     kind = format_of(path) if fmt == "auto" else fmt
     if kind is None:
         raise MetricsError(f"{display}: unknown file type (use .csv, .jsonl or .parquet)")
     try:
+        if kind == "parquet" and path.suffix.lower() != ".gz":
+            return parquet(path, display, mapping)
+        report = RowsReport()
         if kind == "csv":
-            return _csv(path, report)
-        if kind == "jsonl":
-            return _jsonl(path, display, report)
-        return _parquet(path)
+            table = _csv(_lines(path, report), display, mapping, report)
+        elif kind == "jsonl":
+            table = arrow_table(_records(_lines(path, report), display, report), mapping, display)
+        else:
+            table = _gz_parquet(path, display, mapping)
     except (OSError, EOFError, ValueError) as exc:
         if isinstance(exc, MetricsError):
             raise
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise MetricsError(f"{display}: cannot read {kind}: {first}") from None
+        raise MetricsError(f"{display}: cannot read {kind}: {_first_line(exc)}") from None
+    return Raw(display, name, arrow_types(table), table, report)
 
 
-def open_text(path: Path) -> IO[str]:
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def open_bytes(path: Path) -> IO[bytes] | gzip.GzipFile:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace")
-    return path.open(encoding="utf-8-sig", errors="replace")
+        return gzip.open(path, "rb")
+    return path.open("rb")
 
 
-def _csv(path: Path, report: RowsReport) -> pd.DataFrame:
+def _lines(path: Path, report: RowsReport) -> list[str]:
+    """The file's lines as text; a line that is not UTF-8 is counted and dropped."""
+    with open_bytes(path) as handle:
+        data = handle.read()
+    data = data.removeprefix(_BOM)
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for line in data.splitlines():
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            report.reject("bad_encoding")
+    return lines
+
+
+def _csv(lines: list[str], display: str, mapping: Mapping[str, str], report: RowsReport) -> Any:
+    import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    if not lines:
+        raise MetricsError(f"{display}: empty file (no header line)")
+    header = next(csv.reader([lines[0]]))
+    names = canonical_names(header, mapping, display)
     skipped = 0
 
     def on_bad_row(_row: Any) -> str:
@@ -88,13 +189,17 @@ def _csv(path: Path, report: RowsReport) -> pd.DataFrame:
         return "skip"
 
     table = pcsv.read_csv(
-        path,
+        io.BytesIO("\n".join(lines).encode("utf-8")),
         parse_options=pcsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=False),
-        convert_options=pcsv.ConvertOptions(strings_can_be_null=True),
+        convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            include_columns=list(names.values()),
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
     )
     report.reject("unparseable", skipped)
-    frame: pd.DataFrame = table.to_pandas()
-    return frame
+    return table.rename_columns(list(names))
 
 
 def json_records(lines: Iterable[str], report: RowsReport) -> Iterator[dict[str, Any]]:
@@ -104,7 +209,7 @@ def json_records(lines: Iterable[str], report: RowsReport) -> Iterator[dict[str,
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             report.reject("unparseable")
             continue
         if isinstance(record, dict):
@@ -113,25 +218,84 @@ def json_records(lines: Iterable[str], report: RowsReport) -> Iterator[dict[str,
             report.reject("unparseable")
 
 
-def _jsonl(path: Path, display: str, report: RowsReport) -> pd.DataFrame:
-    with open_text(path) as handle:
-        head = handle.read(1)
-        handle.seek(0)
-        if head == "[":
-            raise MetricsError(f"{display}: a JSON array; expected JSON Lines (one object a line)")
-        rows = list(json_records(handle, report))
-    return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+def _records(lines: list[str], display: str, report: RowsReport) -> list[dict[str, Any]]:
+    first = next((line for line in lines if line.strip()), "")
+    if first.lstrip().startswith("["):
+        raise MetricsError(f"{display}: a JSON array; expected JSON Lines (one object a line)")
+    records = list(json_records(lines, report))
+    if not records and report.rejected:
+        raise MetricsError(
+            f"{display}: no line is a JSON object ({report.rejected} line(s) tried); "
+            "expected JSON Lines, one object a line"
+        )
+    return records
 
 
-def _parquet(path: Path) -> pd.DataFrame:
+def as_text(value: Any) -> str | None:
+    """A JSON value as the text the canonical SQL parses (structures stay recognisable as
+    not-a-number: their JSON text)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)[:200]
+    return str(value)
+
+
+def arrow_table(records: list[dict[str, Any]], mapping: Mapping[str, str], display: str) -> Any:
+    """Records (JSON objects, span rows) as an Arrow table of canonical text columns."""
+    import pyarrow as pa
+
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    names = canonical_names(list(keys), mapping, display)
+    columns = {
+        ours: pa.array([as_text(r.get(theirs)) for r in records], pa.string())
+        for ours, theirs in names.items()
+    }
+    return pa.table(columns) if columns else pa.table({"_": pa.nulls(len(records))})
+
+
+def arrow_types(table: Any) -> dict[str, str]:
+    """canonical column → DuckDB type of an Arrow table's columns."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("t", table)
+        return {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE t").fetchall()}
+    finally:
+        con.close()
+
+
+def parquet(path: Path, display: str, mapping: Mapping[str, str]) -> Raw:
+    """A Parquet file read in place: a renaming projection over ``read_parquet``."""
+    import duckdb
+
+    source = f"read_parquet({literal(str(path))})"
+    con = duckdb.connect()
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        raise MetricsError(f"{display}: cannot read parquet: {_first_line(exc)}") from None
+    finally:
+        con.close()
+    types = {str(r[0]): str(r[1]) for r in described}
+    names = canonical_names(list(types), mapping, display)
+    projection = ", ".join(f"{quote(theirs)} AS {quote(ours)}" for ours, theirs in names.items())
+    relation = f"(SELECT {projection or 'NULL AS _'} FROM {source})"
+    return Raw(display, relation, {ours: types[theirs] for ours, theirs in names.items()})
+
+
+def _gz_parquet(path: Path, display: str, mapping: Mapping[str, str]) -> Any:
     import pyarrow.parquet as pq
 
-    if path.suffix.lower() == ".gz":
-        with gzip.open(path, "rb") as handle:
-            table = pq.read_table(handle)
-    else:
-        table = pq.read_table(path)
-    # free each Arrow column as soon as it is converted: peak memory stays near one copy
-    frame: pd.DataFrame = table.to_pandas(self_destruct=True, split_blocks=True)
-    del table
-    return frame
+    with gzip.open(path, "rb") as handle:
+        table = pq.read_table(handle)
+    names = canonical_names(table.column_names, mapping, display)
+    table = table.select(list(names.values()))
+    return table.rename_columns(list(names))

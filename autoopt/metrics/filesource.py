@@ -1,19 +1,21 @@
-"""File-backed metrics sources: CSV / JSONL / Parquet files and OpenTelemetry span exports."""
+"""File-backed metrics sources: CSV / JSONL / Parquet files and OpenTelemetry span exports.
+
+Both answer the protocol inside DuckDB (:mod:`autoopt.metrics.pushdown`): the files are opened
+once (Parquet only to read its schema), and each question scans them with its filters pushed
+into the scan.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import pandas as pd
-
 from autoopt.errors import MetricsError, UserError
-from autoopt.metrics.files import expand, read_file
-from autoopt.metrics.framesource import FrameMetrics
-from autoopt.metrics.otel import read_spans
-from autoopt.metrics.pricing import PricingReport, fill_costs
+from autoopt.metrics import armsql, pushdown
+from autoopt.metrics.files import Raw, expand, read_raw
 from autoopt.metrics.sources import (
     ArmsRead,
     ArmsRequest,
@@ -21,44 +23,43 @@ from autoopt.metrics.sources import (
     SummaryRead,
     SummaryRequest,
 )
-from autoopt.metrics.table import RowsReport, empty_frame, rename_columns, validate
+from autoopt.metrics.store import Store
+from autoopt.metrics.table import RowsReport
 from autoopt.spec.models import FilesSource, OtelSource, PriceOverride, PrometheusSource
 from autoopt.values import ModelProfile, Window
 
 
-class _Loaded:
-    """Answers from the whole table, loaded once (validated and priced) on first use."""
+class _Pushed:
+    """The protocol over a :class:`Store` built on first use."""
 
     description: str
     prices: Mapping[str, PriceOverride]
 
-    def _read(self) -> MetricsRead:
+    def _open(self) -> Store:
         raise NotImplementedError
 
     @cached_property
-    def _frame(self) -> FrameMetrics:
-        read = self._read()
-        read.frame, read.pricing = fill_costs(read.frame, self.prices)
-        return FrameMetrics(read, self.description)
+    def store(self) -> Store:
+        return self._open()
 
     def services(self) -> list[str]:
-        return self._frame.services()
+        return pushdown.services(self.store)
 
     def summaries(self, requests: Sequence[SummaryRequest]) -> list[SummaryRead]:
-        return self._frame.summaries(requests)
+        return pushdown.summaries(self.store, requests)
 
     def arms(self, requests: Sequence[ArmsRequest]) -> ArmsRead:
-        return self._frame.arms(requests)
+        return armsql.arms(self.store, requests)
 
     def profiles(self, service: str, window: Window | None = None) -> dict[str, ModelProfile]:
-        return self._frame.profiles(service, window)
+        return pushdown.profiles(self.store, service, window)
 
     def rows(self, service: str | None = None, window: Window | None = None) -> MetricsRead:
-        return self._frame.rows(service, window)
+        return pushdown.rows(self.store, service, window)
 
 
 @dataclass(eq=False)
-class FilesMetrics(_Loaded):
+class FilesMetrics(_Pushed):
     """CSV / JSONL / Parquet: a file, a directory or a glob; ``.gz`` accepted."""
 
     spec: FilesSource
@@ -69,22 +70,22 @@ class FilesMetrics(_Loaded):
     def description(self) -> str:  # type: ignore[override]
         return f"files {self.spec.path}"
 
-    def _read(self) -> MetricsRead:
-        rows = RowsReport()
-        frames = []
-        for path in expand(self.spec.path, self.root):
-            display = _display(path, self.root)
-            raw = read_file(path, self.spec.format, display, rows)
-            raw = rename_columns(raw, self.spec.columns)
-            frame, report = validate(raw, display)
-            del raw  # one raw table alive at a time
-            rows.merge(report)
-            frames.append(frame)
-        return MetricsRead(_concat(frames), rows, PricingReport())
+    def _open(self) -> Store:
+        raws = [
+            read_raw(
+                path, self.spec.format, _display(path, self.root), self.spec.columns, f"raw{i}"
+            )
+            for i, path in enumerate(expand(self.spec.path, self.root))
+        ]
+        return Store(raws, self.prices, self.description)
+
+
+#: Span export files in a directory: ``.json``, ``.jsonl`` or ``.ndjson``, optionally ``.gz``.
+_EXPORT = re.compile(r"\.(json|jsonl|ndjson)(\.gz)?$", re.IGNORECASE)
 
 
 @dataclass(eq=False)
-class OtelMetrics(_Loaded):
+class OtelMetrics(_Pushed):
     """OpenTelemetry span exports (OTLP/JSON lines) read through the GenAI conventions."""
 
     spec: OtelSource
@@ -95,30 +96,37 @@ class OtelMetrics(_Loaded):
     def description(self) -> str:  # type: ignore[override]
         return f"otel {self.spec.path}"
 
-    def _read(self) -> MetricsRead:
-        rows = RowsReport()
-        frames, skipped, files = [], 0, expand_otel(self.spec.path, self.root)
-        for path in files:
-            raw, other = read_spans(path, self.spec.version_attribute, rows)
+    def _open(self) -> Store:
+        from autoopt.metrics.otel import read_spans
+
+        raws: list[Raw] = []
+        rejected = RowsReport()
+        skipped = 0
+        for i, path in enumerate(expand_otel(self.spec.path, self.root)):
+            display = _display(path, self.root)
+            raw, other = read_spans(path, self.spec.version_attribute, display, f"spans{i}")
             skipped += other
-            if raw.empty:
-                continue
-            frame, report = validate(raw, _display(path, self.root))
-            rows.merge(report)
-            frames.append(frame)
-        if not frames and not rows.rejected:
+            if raw is not None and raw.table is not None:
+                raws.append(raw)
+            elif raw is not None:
+                rejected.merge(raw.report)
+        if not raws and not rejected.rejected:
             raise MetricsError(f"{self.spec.path}: no GenAI spans (gen_ai.* attributes) found")
-        notes = [f"{skipped} non-GenAI span(s) skipped"] if skipped else []
-        return MetricsRead(_concat(frames), rows, PricingReport(), notes=notes)
+        store = Store(raws, self.prices, self.description, rejected=rejected)
+        if skipped:
+            store.notes.append(f"{skipped} non-GenAI span(s) skipped")
+        return store
 
 
 def expand_otel(spec: str, root: Path) -> list[Path]:
     base = Path(spec).expanduser()
     path = base if base.is_absolute() else root / base
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and ".json" in p.suffixes)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _EXPORT.search(p.name))
         if not files:
-            raise MetricsError(f"{spec}: no .json / .jsonl span exports in this directory")
+            raise MetricsError(
+                f"{spec}: no .json / .jsonl / .ndjson span exports (or .gz) in this directory"
+            )
         return files
     if "*" in spec or "?" in spec:
         return expand(spec, root)
@@ -128,7 +136,7 @@ def expand_otel(spec: str, root: Path) -> list[Path]:
 
 
 @dataclass(eq=False)
-class PrometheusMetrics(_Loaded):
+class PrometheusMetrics(_Pushed):
     spec: PrometheusSource
     root: Path
     prices: Mapping[str, PriceOverride] = field(default_factory=dict)
@@ -137,20 +145,11 @@ class PrometheusMetrics(_Loaded):
     def description(self) -> str:  # type: ignore[override]
         return f"prometheus {self.spec.url}"
 
-    def _read(self) -> MetricsRead:
+    def _open(self) -> Store:
         raise UserError(
             "metrics type prometheus is not supported yet; export to files or OTLP/JSON "
             "and use type: files or type: otel"
         )
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return empty_frame()
-    if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
 
 
 def _display(path: Path, root: Path) -> str:

@@ -33,9 +33,9 @@ from autoopt.values import ModelProfile, Window
 
 @dataclass
 class FrameMetrics:
-    """Answers from ``read.frame`` (priced canonical rows); ``read.rows`` counts what the
-    table was made from, and its unattributable rejections (no service) go into every
-    answer's accounting."""
+    """Answers from ``read.frame`` (priced canonical rows). ``read.rows`` counts what the table
+    was made from: its rejections and the rows already left outside go into every answer's
+    accounting; ``read.pricing`` is every answer's pricing report."""
 
     read: MetricsRead
     description: str = "in-memory table"
@@ -74,13 +74,14 @@ class FrameMetrics:
         """This service's rows: accepted inside the window, outside it; plus the rows that
         belong to no service we could tell (rejected ``unparseable``, ``missing_service``…)."""
         report = RowsReport(reasons=self.read.rows.reasons.copy())
-        report.rejected = self.read.rows.rejected
+        report.rejected, report.outside = self.read.rows.rejected, self.read.rows.outside
         if window is None:
             report.accepted = len(rows)
             return report
         stamps = rows["timestamp"]
         inside = int(((stamps >= window.start) & (stamps < window.end)).sum())
-        report.accepted, report.outside = inside, len(rows) - inside
+        report.accepted = inside
+        report.outside += len(rows) - inside
         return report
 
     def arms(self, requests: Sequence[ArmsRequest]) -> ArmsRead:

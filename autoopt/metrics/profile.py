@@ -10,12 +10,16 @@ exact 0 whose time is inside ``overhead_ms`` (the sum, which is what predictions
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from autoopt.metrics.stats import mean_estimate
 from autoopt.values import QUANTILE_GRID, Z95, Estimate, ModelProfile
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DAY = 86400.0
 _MIN_TRUNCATED_SHARE = 0.005
@@ -55,14 +59,16 @@ def _grid(values: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in np.quantile(data, QUANTILE_GRID))
 
 
-def _truncated_at(rows: pd.DataFrame) -> int | None:
+def _truncated_at(ok: Columns) -> int | None:
     """The max_tokens outputs were cut at: from ``truncated`` flags, else a pile-up at the max."""
-    tokens = rows["tokens_out"].to_numpy(dtype="float64")
-    flags = rows["truncated"].fillna(False).to_numpy(dtype=bool)
+    tokens = np.asarray(ok["tokens_out"], dtype="float64")
+    flags = np.asarray(ok.get("truncated", np.zeros(tokens.size, dtype=bool)), dtype=bool)
     if flags.any():
         return int(np.nanmax(tokens[flags]))
-    if "max_tokens" in rows and rows["max_tokens"].notna().any():
-        limit = float(rows["max_tokens"].max())
+    limits = np.asarray(ok.get("max_tokens", np.empty(0)), dtype="float64")
+    limits = limits[~np.isnan(limits)]
+    if limits.size:
+        limit = float(limits.max())
         if np.mean(tokens >= limit) >= _MIN_TRUNCATED_SHARE:
             return int(limit)
     return _pile_up(tokens[~np.isnan(tokens)])
@@ -81,11 +87,19 @@ def _pile_up(tokens: np.ndarray) -> int | None:
     return None
 
 
-def profile_model(model: str, rows: pd.DataFrame, days: float) -> ModelProfile:
-    ok = rows.loc[~rows["error"].to_numpy(dtype=bool)]
-    latency = ok["latency_ms"].to_numpy(dtype="float64")
-    tokens_out = ok["tokens_out"].to_numpy(dtype="float64")
-    ttft = ok["ttft_ms"].to_numpy(dtype="float64")
+#: What :func:`profile_model` reads of one model's rows: numpy arrays of equal length
+#: (``truncated`` and ``max_tokens`` may be absent).
+Columns = Mapping[str, Any]
+PROFILED = ("error", "latency_ms", "ttft_ms", "tokens_in", "tokens_out", "quality")
+
+
+def profile_model(model: str, rows: Columns, days: float) -> ModelProfile:
+    """The profile of one model from its rows' columns over ``days`` of traffic."""
+    errors = np.asarray(rows["error"], dtype=bool)
+    ok = {name: np.asarray(values)[~errors] for name, values in rows.items()}
+    latency = np.asarray(ok["latency_ms"], dtype="float64")
+    tokens_out = np.asarray(ok["tokens_out"], dtype="float64")
+    ttft = np.asarray(ok["ttft_ms"], dtype="float64")
     has_ttft = bool((~np.isnan(ttft)).any())
     usable = ~np.isnan(tokens_out) & (~np.isnan(ttft) if has_ttft else True)
     target = latency - ttft if has_ttft else latency
@@ -93,17 +107,17 @@ def profile_model(model: str, rows: pd.DataFrame, days: float) -> ModelProfile:
     ttft_estimate = (mean_estimate(ttft) if has_ttft else None) or Estimate.exact(0.0)
     return ModelProfile(
         model=model,
-        n=len(rows),
-        errors=int(rows["error"].sum()),
+        n=int(errors.size),
+        errors=int(errors.sum()),
         ttft_ms=ttft_estimate,
         ms_per_token=per_token,
         overhead_ms=overhead,
         latency_residual_sd=sd,
-        tokens_in=_grid(ok["tokens_in"].to_numpy(dtype="float64")),
+        tokens_in=_grid(np.asarray(ok["tokens_in"], dtype="float64")),
         tokens_out=_grid(tokens_out),
         truncated_at=_truncated_at(ok),
-        quality=mean_estimate(rows["quality"].to_numpy(dtype="float64")),
-        requests_per_day=len(rows) / days,
+        quality=mean_estimate(np.asarray(rows["quality"], dtype="float64")),
+        requests_per_day=errors.size / days,
     )
 
 
@@ -113,7 +127,12 @@ def profile_models(frame: pd.DataFrame) -> dict[str, ModelProfile]:
         return {}
     span = (frame["timestamp"].max() - frame["timestamp"].min()).total_seconds()
     days = max(span, 60.0) / _DAY
-    return {
-        str(model): profile_model(str(model), rows, days)
-        for model, rows in frame.groupby("model", sort=True)
-    }
+    out = {}
+    for model, rows in frame.groupby("model", sort=True):
+        columns = {c: rows[c].to_numpy(dtype=bool if c == "error" else float) for c in PROFILED}
+        if "truncated" in rows:
+            columns["truncated"] = rows["truncated"].fillna(False).to_numpy(dtype=bool)
+        if "max_tokens" in rows:
+            columns["max_tokens"] = rows["max_tokens"].to_numpy(dtype="float64")
+        out[str(model)] = profile_model(str(model), columns, days)
+    return out

@@ -18,16 +18,19 @@ import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from autoopt.errors import UserError
 from autoopt.metrics.sources import Period
 from autoopt.metrics.stats import mean_estimate, quantile_estimate, wilson
 from autoopt.spec.durations import parse_duration
 from autoopt.values import Candidate, Estimate, Summary, Window
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import NDArray
 
 _DAY = 86400.0
 
@@ -105,19 +108,29 @@ def _extent(frame: pd.DataFrame | None) -> tuple[datetime | None, datetime | Non
 
 
 def in_window(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
+    import pandas as pd
+
     ts = frame["timestamp"]
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
     return frame.loc[(ts >= start) & (ts < end)]
 
 
+def span_days(first: datetime | None, last: datetime | None, window: Window) -> float:
+    """The span of the window the rows cover, in days (at least one minute)."""
+    if first is None or last is None:
+        return window.seconds / _DAY
+    seconds: float = max((min(last, window.end) - max(first, window.start)).total_seconds(), 60.0)
+    return seconds / _DAY
+
+
 def observed_days(frame: pd.DataFrame, window: Window) -> float:
     """The span of the window the rows cover, in days (at least one minute)."""
-    if frame.empty:
-        return window.seconds / _DAY
-    first = max(frame["timestamp"].min().to_pydatetime(warn=False), window.start)
-    last = min(frame["timestamp"].max().to_pydatetime(warn=False), window.end)
-    seconds: float = max((last - first).total_seconds(), 60.0)
-    return seconds / _DAY
+    return span_days(*_extent(frame), window)
+
+
+#: What :func:`measure` reads of one candidate's rows: numpy arrays of equal length.
+Columns = Mapping[str, "NDArray[Any]"]
+MEASURED = ("error", "latency_ms", "ttft_ms", "quality", "tokens_out", "cost_usd")
 
 
 def summarise(
@@ -135,44 +148,60 @@ def summarise(
     rows = rows.loc[rows["service"] == service]
     if rows.empty:
         return []
-    rate = len(rows) / observed_days(rows, window)
+    days = observed_days(rows, window)
     out = []
     for version, group in rows.groupby("version", sort=True):
-        name = str(version)
-        params = candidates.get(name)
-        notes = () if params is not None else (f"version {name} is not in the config's history",)
-        candidate = Candidate(service, name, MappingProxyType(dict(params or {})))
-        metrics, more = measure(group, rate)
-        out.append(
-            Summary(
-                candidate=candidate,
-                n=len(group),
-                errors=int(group["error"].sum()),
-                window=window,
-                metrics=MappingProxyType(metrics),
-                notes=notes + more,
-            )
-        )
+        columns = {c: group[c].to_numpy(dtype=bool if c == "error" else float) for c in MEASURED}
+        out.append(summary(service, str(version), candidates, window, columns, (len(rows), days)))
     return out
 
 
+def summary(
+    service: str,
+    version: str,
+    candidates: Mapping[str, Mapping[str, Any]],
+    window: Window,
+    columns: Columns,
+    traffic: tuple[int, float],
+) -> Summary:
+    """The :class:`Summary` of one version from its rows' ``columns``; ``traffic`` is the
+    service's requests in the window (all versions) and the days they span."""
+    params = candidates.get(version)
+    notes = () if params is not None else (f"version {version} is not in the config's history",)
+    candidate = Candidate(service, version, MappingProxyType(dict(params or {})))
+    metrics, more = measure(columns, traffic)
+    errors = np.asarray(columns["error"], dtype=bool)
+    return Summary(
+        candidate=candidate,
+        n=int(errors.size),
+        errors=int(errors.sum()),
+        window=window,
+        metrics=MappingProxyType(metrics),
+        notes=notes + more,
+    )
+
+
 def measure(
-    group: pd.DataFrame, requests_per_day: float
+    columns: Columns, traffic: tuple[int, float]
 ) -> tuple[dict[str, Estimate], tuple[str, ...]]:
-    """The metrics of one candidate's rows; unmeasurable ones are left out, with a note."""
+    """The metrics of one candidate's rows; unmeasurable ones are left out, with a note.
+
+    ``traffic``: the service's requests in the window (all versions) and the days they span.
+    """
     notes: list[str] = []
-    errors = group["error"].to_numpy(dtype=bool)
-    latency = group["latency_ms"].to_numpy(dtype="float64")
+    errors = np.asarray(columns["error"], dtype=bool)
+    latency = np.asarray(columns["latency_ms"], dtype="float64")
+    tokens_out = np.asarray(columns["tokens_out"], dtype="float64")
     metrics: dict[str, Estimate | None] = {
-        "error_rate": wilson(int(errors.sum()), len(group)),
+        "error_rate": wilson(int(errors.sum()), int(errors.size)),
         "latency_p50_ms": quantile_estimate(latency, 0.50),
         "latency_p95_ms": quantile_estimate(latency, 0.95),
         "latency_p99_ms": quantile_estimate(latency, 0.99),
-        "ttft_p95_ms": quantile_estimate(group["ttft_ms"].to_numpy(dtype="float64"), 0.95),
-        "quality": mean_estimate(group["quality"].to_numpy(dtype="float64")),
-        "tokens_out_mean": mean_estimate(group["tokens_out"].to_numpy(dtype="float64")[~errors]),
+        "ttft_p95_ms": quantile_estimate(np.asarray(columns["ttft_ms"], dtype="float64"), 0.95),
+        "quality": mean_estimate(np.asarray(columns["quality"], dtype="float64")),
+        "tokens_out_mean": mean_estimate(tokens_out[~errors]),
     }
-    cost = group["cost_usd"].to_numpy(dtype="float64")
+    cost = np.asarray(columns["cost_usd"], dtype="float64")
     unknown = int(np.isnan(cost).sum())
     if unknown:
         notes.append(f"cost unknown for {unknown} of {len(cost)} rows (no price for the model)")
@@ -180,7 +209,8 @@ def measure(
         per_request = mean_estimate(cost)
         metrics["cost_per_request"] = per_request
         if per_request is not None:
-            metrics["daily_cost_usd"] = _scaled(per_request, requests_per_day)
+            requests, days = traffic
+            metrics["daily_cost_usd"] = _scaled(per_request, requests / days)
     if metrics["quality"] is None:
         notes.append("no quality scores in the metrics")
     return {k: v for k, v in metrics.items() if v is not None}, tuple(notes)

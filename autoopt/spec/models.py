@@ -479,6 +479,8 @@ class Policy(Model):
 class PriceOverride(Model):
     input_per_mtok: Annotated[float, Field(ge=0.0)]
     output_per_mtok: Annotated[float, Field(ge=0.0)]
+    # cached input tokens (tokens_cached); absent: charged at the input rate
+    cache_read_per_mtok: Annotated[float, Field(ge=0.0)] | None = None
 
 
 class FilesSource(Model):

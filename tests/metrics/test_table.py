@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from autoopt.errors import MetricsError
-from autoopt.metrics.table import COLUMNS, OPTIONAL, REQUIRED, rename_columns, validate
+from autoopt.metrics.table import COLUMNS, EXTRAS, OPTIONAL, REQUIRED, validate
 
 
 def raw(**columns: list[object]) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def test_required_and_optional_partition_the_columns() -> None:
 
 def test_a_valid_row_becomes_canonical_with_optional_columns_empty_not_zero() -> None:
     frame, report = validate(raw(), "m.csv")
-    assert list(frame.columns) == list(COLUMNS)
+    assert list(frame.columns) == [*COLUMNS, *EXTRAS]
     assert report.as_dict() == {"accepted": 1, "rejected": 0, "reasons": {}, "outside": 0}
     row = frame.iloc[0]
     assert row["timestamp"] == pd.Timestamp("2026-11-24T10:00:00Z")
@@ -100,8 +100,7 @@ def test_a_missing_required_column_names_the_column_and_the_file() -> None:
 
 def test_column_mapping_renames_their_names_to_ours() -> None:
     theirs = raw().rename(columns={"latency_ms": "duration", "model": "llm"})
-    ours = rename_columns(theirs, {"latency_ms": "duration", "model": "llm"})
-    frame, report = validate(ours, "m.csv")
+    frame, report = validate(theirs, "m.csv", {"latency_ms": "duration", "model": "llm"})
     assert report.accepted == 1 and frame["model"].iloc[0] == "gpt-4o"
 
 
