@@ -31,8 +31,6 @@ EPOCH_RULE = (
     "a number is epoch seconds below 1e11, milliseconds below 1e14, microseconds below "
     "1e17 and nanoseconds above"
 )
-#: Largest epoch seconds accepted (9999-12-31T23:59:59.999999Z) and the smallest (1970).
-_LAST_SECOND = 253402300799.999999
 
 TEXT = ("service", "version", "model", "variant", "error_type", "provider", "response_model")
 NUMBERS = (
@@ -157,7 +155,17 @@ def _family(sql_type: str | None) -> str:
 
 
 def _trimmed(x: str) -> str:
-    return f"NULLIF(trim({x}, {literal(WS)}), '')"
+    """Text without surrounding whitespace, empty as NULL; only padded values are copied
+    (whitespace sorts before ``!``)."""
+    return (
+        f"CASE WHEN {x} = '' THEN NULL WHEN {x} < '!' OR right({x}, 1) < '!' "
+        f"THEN NULLIF(trim({x}, {literal(WS)}), '') ELSE {x} END"
+    )
+
+
+def _filled(x: str) -> str:
+    """The text holds something besides whitespace."""
+    return f"coalesce(regexp_matches({x}, '\\S'), false)"
 
 
 def _text(x: str, family: str) -> tuple[str, str]:
@@ -170,7 +178,7 @@ def _text(x: str, family: str) -> tuple[str, str]:
         value = f"CAST({x} AS VARCHAR)"
     else:
         value = "CAST(NULL AS VARCHAR)"
-    return value, f"({value} IS NOT NULL)"
+    return value, "true"  # the rules test the value itself
 
 
 def _number(x: str, family: str) -> tuple[str, str]:
@@ -181,8 +189,8 @@ def _number(x: str, family: str) -> tuple[str, str]:
         return f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END", (
             f"({x} IS NOT NULL AND NOT isnan({value}))"
         )
-    if family == "text":
-        return f"TRY_CAST({_trimmed(x)} AS DOUBLE)", f"({_trimmed(x)} IS NOT NULL)"
+    if family == "text":  # DuckDB's cast allows surrounding whitespace
+        return f"TRY_CAST({x} AS DOUBLE)", _filled(x)
     if family in ("absent", "null"):
         return "CAST(NULL AS DOUBLE)", "false"
     return "CAST(NULL AS DOUBLE)", f"({x} IS NOT NULL)"
@@ -199,21 +207,18 @@ def _bool(x: str, family: str) -> tuple[str, str]:
         trues = ", ".join(map(literal, TRUE_WORDS))
         falses = ", ".join(map(literal, FALSE_WORDS))
         value = f"CASE WHEN {word} IN ({trues}) THEN true WHEN {word} IN ({falses}) THEN false END"
-        return value, f"({_trimmed(x)} IS NOT NULL)"
+        return value, _filled(x)
     if family in ("absent", "null"):
         return "CAST(NULL AS BOOLEAN)", "false"
     return "CAST(NULL AS BOOLEAN)", f"({x} IS NOT NULL)"
 
 
 def _epoch(number: str) -> str:
-    """Epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude."""
-    seconds = (
-        f"(CASE WHEN abs({number}) < 1e11 THEN {number} WHEN abs({number}) < 1e14 THEN "
-        f"{number} / 1e3 WHEN abs({number}) < 1e17 THEN {number} / 1e6 ELSE {number} / 1e9 END)"
-    )
-    return (
-        f"CASE WHEN {seconds} >= 0 AND {seconds} <= {_LAST_SECOND} THEN to_timestamp({seconds}) END"
-    )
+    """Epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude (NULL when no
+    timestamp can hold it; the range rule rejects what is before 1970 or after 9999)."""
+    size = f"abs({number})"
+    scale = f"pow(1000.0, ({size} >= 1e11)::INT + ({size} >= 1e14)::INT + ({size} >= 1e17)::INT)"
+    return f"TRY(to_timestamp({number} / {scale}))"
 
 
 def _time(x: str, family: str) -> tuple[str, str]:
@@ -223,13 +228,12 @@ def _time(x: str, family: str) -> tuple[str, str]:
         number, given = _number(x, family)
         return _epoch(number), given
     if family == "text":
-        text = _trimmed(x)
-        number = f"TRY_CAST({text} AS DOUBLE)"
+        number = f"TRY_CAST({x} AS DOUBLE)"
         value = (
             f"CASE WHEN {number} IS NOT NULL THEN {_epoch(number)} "
-            f"ELSE TRY_CAST({text} AS TIMESTAMPTZ) END"
+            f"ELSE TRY_CAST({x} AS TIMESTAMPTZ) END"
         )
-        return value, f"({text} IS NOT NULL)"
+        return value, _filled(x)
     if family in ("absent", "null"):
         return "CAST(NULL AS TIMESTAMPTZ)", "false"
     return "CAST(NULL AS TIMESTAMPTZ)", f"({x} IS NOT NULL)"
@@ -245,8 +249,9 @@ def _coerce(name: str, x: str, family: str) -> tuple[str, str]:
     return _number(x, family)
 
 
-def select(relation: str, types: Mapping[str, str], *, where: str = "") -> str:
-    """``SELECT`` the canonical columns and ``reason`` from ``relation``.
+def coerced(relation: str, types: Mapping[str, str], *, where: str = "") -> str:
+    """``SELECT`` every canonical column's coerced value ``v_*`` and given flag ``g_*`` from
+    ``relation``; the first of the two steps (see :func:`finished`).
 
     ``types`` maps the relation's columns (already renamed to canonical names) to their DuckDB
     types; canonical columns it lacks are empty. ``where`` filters the raw rows first (the
@@ -257,15 +262,22 @@ def select(relation: str, types: Mapping[str, str], *, where: str = "") -> str:
         family = _family(types.get(name))
         value, given = _coerce(name, quote(name), family)
         inner.append(f"{value} AS v_{name}, {given} AS g_{name}")
+    filtered = f" WHERE {where}" if where else ""
+    return f"SELECT {', '.join(inner)} FROM {relation}{filtered}"
+
+
+def finished(source: str) -> str:
+    """``SELECT`` the canonical columns and ``reason`` from the output of :func:`coerced`.
+
+    Two steps with the coerced values stored in between: as one query, DuckDB would inline
+    every ``v_*`` expression into each rule that reads it, and the reason would cost tens of
+    times more.
+    """
     outer = [
         "coalesce(v_error, false) AS error" if name == "error" else f"v_{name} AS {quote(name)}"
         for name in OUTPUT
     ]
-    filtered = f" WHERE {where}" if where else ""
-    return (
-        f"SELECT {', '.join(outer)}, {REASON_SQL} AS reason "
-        f"FROM (SELECT {', '.join(inner)} FROM {relation}{filtered})"
-    )
+    return f"SELECT {', '.join(outer)}, {REASON_SQL} AS reason FROM {source}"
 
 
 def service_filter(types: Mapping[str, str], services: Sequence[str] | None) -> str:

@@ -12,7 +12,7 @@ from autoopt.spec.models import PriceOverride
 
 #: ``price_state`` of a row: its cost came with the metrics, was priced here, or is unknown.
 GIVEN, PRICED, UNKNOWN = 0, 1, 2
-PRICE_STATE = f"CASE WHEN cost_usd IS NULL THEN {UNKNOWN} ELSE {GIVEN} END"
+PRICE_STATE = f"CASE WHEN cost_usd IS NULL THEN {UNKNOWN} ELSE {GIVEN} END"  # unpriced
 
 _KEYS = ("model", "provider", "response_model", "day")
 _RATE_COLUMNS = [f"{kind}{k}" for k in range(MAX_TIERS) for kind in KINDS]
@@ -39,49 +39,59 @@ FORMULA = (
 )
 
 
-def apply(con: Any, table: str, overrides: Mapping[str, PriceOverride]) -> dict[str, Rates]:
-    """Fill ``cost_usd`` of ``table``'s accepted rows that have none (``price_state`` 2 → 1).
+_COLUMNS = ", ".join(
+    [
+        "model VARCHAR, provider VARCHAR, response_model VARCHAR, day DATE, fixed DOUBLE",
+        *(f"above{k} DOUBLE" for k in range(MAX_TIERS)),
+        *(f"{c} DOUBLE" for c in _RATE_COLUMNS),
+    ]
+)
+
+
+def rates(con: Any, coerced: str, overrides: Mapping[str, PriceOverride]) -> dict[str, Rates]:
+    """The ``rates`` table for every (model, provider, response model, day) of the rows of
+    ``coerced`` (:func:`autoopt.metrics.canonical.coerced` output) that have no cost.
 
     Returns model → the rates used (the first found for that model), for the report.
     """
     keys = con.execute(
-        f'SELECT DISTINCT model, provider, response_model, CAST("timestamp" AS DATE) '
-        f"FROM {table} WHERE reason = 0 AND price_state = {UNKNOWN}"
+        "SELECT DISTINCT v_model, v_provider, v_response_model, CAST(v_timestamp AS DATE) "
+        f"FROM {coerced} WHERE v_cost_usd IS NULL AND v_model IS NOT NULL "
+        "AND v_timestamp IS NOT NULL"
     ).fetchall()
     found: list[tuple[Any, ...]] = []
     used: dict[str, Rates] = {}
     for model, provider, response_model, day in sorted(keys, key=_sortable):
-        rates = rates_for(
+        known = rates_for(
             str(model),
             overrides=overrides,
             day=day if isinstance(day, date) else date.fromisoformat(str(day)),
             provider=provider,
             response_model=response_model,
         )
-        if rates is None:
+        if known is None:
             continue
-        used.setdefault(str(model), rates)
-        found.append((model, provider, response_model, day, *_row(rates)))
-    if not found:
-        return used
-    columns = ", ".join(
-        [
-            "model VARCHAR, provider VARCHAR, response_model VARCHAR, day DATE, fixed DOUBLE",
-            *(f"above{k} DOUBLE" for k in range(MAX_TIERS)),
-            *(f"{c} DOUBLE" for c in _RATE_COLUMNS),
-        ]
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rates ({columns})")
-    marks = ", ".join("?" * (5 + MAX_TIERS + len(_RATE_COLUMNS)))
-    con.executemany(f"INSERT INTO rates VALUES ({marks})", found)
-    con.execute(
-        f"UPDATE {table} AS t SET cost_usd = {FORMULA}, price_state = {PRICED} FROM rates r "
-        f"WHERE t.reason = 0 AND t.price_state = {UNKNOWN} AND t.model = r.model "
+        used.setdefault(str(model), known)
+        found.append((model, provider, response_model, day, *_row(known)))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rates ({_COLUMNS})")
+    if found:
+        marks = ", ".join("?" * (5 + MAX_TIERS + len(_RATE_COLUMNS)))
+        con.executemany(f"INSERT INTO rates VALUES ({marks})", found)
+    return used
+
+
+def priced(rows: str) -> str:
+    """``rows`` (canonical, with ``reason``) with ``cost_usd`` filled from ``rates`` where it
+    is missing on an accepted row, and each row's ``price_state``."""
+    return (
+        f"SELECT t.* REPLACE (coalesce(t.cost_usd, CASE WHEN t.reason = 0 AND r.model IS NOT "
+        f"NULL THEN {FORMULA} END) AS cost_usd), CASE WHEN t.cost_usd IS NOT NULL THEN {GIVEN} "
+        f"WHEN t.reason = 0 AND r.model IS NOT NULL THEN {PRICED} ELSE {UNKNOWN} END "
+        f"AS price_state FROM ({rows}) t LEFT JOIN rates r ON t.model = r.model "
         "AND t.provider IS NOT DISTINCT FROM r.provider "
         "AND t.response_model IS NOT DISTINCT FROM r.response_model "
         'AND CAST(t."timestamp" AS DATE) = r.day'
     )
-    return used
 
 
 def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:

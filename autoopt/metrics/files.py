@@ -121,17 +121,20 @@ def _short(name: str) -> str:
     return name if len(name) <= 40 else name[:37] + "..."
 
 
-def read_raw(path: Path, fmt: str, display: str, mapping: Mapping[str, str], name: str) -> Raw:
-    """One file as a :class:`Raw` relation (``name`` is its registration name)."""
+def read_raw(
+    path: Path, fmt: str, display: str, mapping: Mapping[str, str], name: str, con: Any
+) -> Raw:
+    """One file as a :class:`Raw` relation (``name`` is its registration name; ``con`` the
+    DuckDB connection it will be read with)."""
     kind = format_of(path) if fmt == "auto" else fmt
     if kind is None:
         raise MetricsError(f"{display}: unknown file type (use .csv, .jsonl or .parquet)")
     try:
         if kind == "parquet" and path.suffix.lower() != ".gz":
-            return parquet(path, display, mapping)
+            return parquet(path, display, mapping, con)
         report = RowsReport()
         if kind == "csv":
-            table = _csv(_lines(path, report), display, mapping, report)
+            table = _csv(_utf8(path, report), display, mapping, report)
         elif kind == "jsonl":
             table = arrow_table(_records(_lines(path, report), display, report), mapping, display)
         else:
@@ -155,6 +158,17 @@ def open_bytes(path: Path) -> IO[bytes] | gzip.GzipFile:
     return path.open("rb")
 
 
+def _utf8(path: Path, report: RowsReport) -> bytes:
+    """The file's bytes, without the lines that are not UTF-8 (counted as bad_encoding)."""
+    with open_bytes(path) as handle:
+        data = handle.read().removeprefix(_BOM)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "\n".join(_lines(path, report)).encode("utf-8")
+    return data
+
+
 def _lines(path: Path, report: RowsReport) -> list[str]:
     """The file's lines as text; a line that is not UTF-8 is counted and dropped."""
     with open_bytes(path) as handle:
@@ -173,13 +187,15 @@ def _lines(path: Path, report: RowsReport) -> list[str]:
     return lines
 
 
-def _csv(lines: list[str], display: str, mapping: Mapping[str, str], report: RowsReport) -> Any:
+def _csv(data: bytes, display: str, mapping: Mapping[str, str], report: RowsReport) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if not lines:
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8").strip("\r")
+    if not first.strip():
         raise MetricsError(f"{display}: empty file (no header line)")
-    header = next(csv.reader([lines[0]]))
+    header = next(csv.reader([first]))
     names = canonical_names(header, mapping, display)
     skipped = 0
 
@@ -189,7 +205,7 @@ def _csv(lines: list[str], display: str, mapping: Mapping[str, str], report: Row
         return "skip"
 
     table = pcsv.read_csv(
-        io.BytesIO("\n".join(lines).encode("utf-8")),
+        io.BytesIO(data),
         parse_options=pcsv.ParseOptions(invalid_row_handler=on_bad_row, newlines_in_values=False),
         convert_options=pcsv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()),
@@ -261,29 +277,40 @@ def arrow_table(records: list[dict[str, Any]], mapping: Mapping[str, str], displ
 
 
 def arrow_types(table: Any) -> dict[str, str]:
-    """canonical column → DuckDB type of an Arrow table's columns."""
-    import duckdb
+    """canonical column → the DuckDB type an Arrow table's column scans as."""
+    import pyarrow as pa
 
-    con = duckdb.connect()
-    try:
-        con.register("t", table)
-        return {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE t").fetchall()}
-    finally:
-        con.close()
+    out = {}
+    for item in table.schema:
+        kind = item.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            out[item.name] = "VARCHAR"
+        elif pa.types.is_boolean(kind):
+            out[item.name] = "BOOLEAN"
+        elif pa.types.is_integer(kind):
+            out[item.name] = "BIGINT"
+        elif pa.types.is_floating(kind):
+            out[item.name] = "DOUBLE"
+        elif pa.types.is_timestamp(kind):
+            out[item.name] = "TIMESTAMP WITH TIME ZONE" if kind.tz else "TIMESTAMP"
+        elif pa.types.is_date(kind):
+            out[item.name] = "DATE"
+        elif pa.types.is_null(kind):
+            out[item.name] = "NULL"
+        else:
+            out[item.name] = "OTHER"
+    return out
 
 
-def parquet(path: Path, display: str, mapping: Mapping[str, str]) -> Raw:
+def parquet(path: Path, display: str, mapping: Mapping[str, str], con: Any) -> Raw:
     """A Parquet file read in place: a renaming projection over ``read_parquet``."""
     import duckdb
 
     source = f"read_parquet({literal(str(path))})"
-    con = duckdb.connect()
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         raise MetricsError(f"{display}: cannot read parquet: {_first_line(exc)}") from None
-    finally:
-        con.close()
     types = {str(r[0]): str(r[1]) for r in described}
     names = canonical_names(list(types), mapping, display)
     projection = ", ".join(f"{quote(theirs)} AS {quote(ours)}" for ours, theirs in names.items())

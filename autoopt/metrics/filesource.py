@@ -23,7 +23,7 @@ from autoopt.metrics.sources import (
     SummaryRead,
     SummaryRequest,
 )
-from autoopt.metrics.store import Store
+from autoopt.metrics.store import Store, connect
 from autoopt.metrics.table import RowsReport
 from autoopt.spec.models import FilesSource, OtelSource, PriceOverride, PrometheusSource
 from autoopt.values import ModelProfile, Window
@@ -71,13 +71,15 @@ class FilesMetrics(_Pushed):
         return f"files {self.spec.path}"
 
     def _open(self) -> Store:
+        con = connect()
+        files = expand(self.spec.path, self.root)
         raws = [
             read_raw(
-                path, self.spec.format, _display(path, self.root), self.spec.columns, f"raw{i}"
+                path, self.spec.format, _display(path, self.root), self.spec.columns, f"raw{i}", con
             )
-            for i, path in enumerate(expand(self.spec.path, self.root))
+            for i, path in enumerate(files)
         ]
-        return Store(raws, self.prices, self.description)
+        return Store(raws, self.prices, self.description, con=con)
 
 
 #: Span export files in a directory: ``.json``, ``.jsonl`` or ``.ndjson``, optionally ``.gz``.

@@ -258,7 +258,9 @@ def frame_of(store: Store, sql: str) -> pd.DataFrame:
 
 
 def services(store: Store) -> list[str]:
+    table = store.scope(None)
     found = store.execute(
-        f"SELECT DISTINCT service FROM {store.canonical(None)} WHERE reason = 0 ORDER BY 1"
+        f"SELECT DISTINCT service FROM {table} WHERE reason = 0 ORDER BY 1"
     ).fetchall()
+    store.drop(table)
     return [str(s) for (s,) in found]

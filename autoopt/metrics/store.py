@@ -49,8 +49,9 @@ class Store:
         *,
         rejected: RowsReport | None = None,
         price: bool = True,
+        con: Any = None,
     ) -> None:
-        self.con = connect()
+        self.con = con if con is not None else connect()
         self.price = price
         self.raws = list(raws)
         self.prices = prices
@@ -67,38 +68,41 @@ class Store:
         self.used: dict[str, Rates] = {}
         self._count = 0
 
-    def canonical(self, services: Sequence[str] | None) -> str:
-        """The canonical rows (all of them, or those of ``services`` and those with no
-        service) as one SQL relation."""
+    def _coerced(self, services: Sequence[str] | None) -> str:
+        """The coerced values of every input's rows (those that may be of ``services``)."""
         filtered = services is not None and len(services) <= _MAX_FILTERED
         parts = [
-            canonical.select(
+            canonical.coerced(
                 raw.relation,
                 raw.types,
                 where=canonical.service_filter(raw.types, services) if filtered else "",
             )
             for raw in self.raws
         ]
-        union = " UNION ALL ".join(parts) if parts else _EMPTY
-        if services is None:
-            return f"({union})"
-        names = ", ".join(canonical.literal(s) for s in services) or "NULL"
-        return f"(SELECT * FROM ({union}) WHERE service IN ({names}) OR service IS NULL)"
+        return " UNION ALL ".join(parts) if parts else _EMPTY
 
     def scope(self, services: Sequence[str] | None, where: str = "") -> str:
-        """A new temporary table of the canonical rows of ``services`` (``None``: all), with
-        ``price_state`` and costs filled; returns its name."""
+        """A new temporary table of the canonical rows of ``services`` (``None``: all; rows
+        with no service always), matching ``where``, with ``price_state`` and costs filled;
+        returns its name. One scan of the inputs."""
         self._count += 1
         name = f"scope{self._count}"
-        extra = f" WHERE {where}" if where else ""
+        mine = "true"
+        if services is not None:
+            mine = f"(service IN ({_names(services)}) OR service IS NULL)"
         try:
-            self.con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT *, {costs.PRICE_STATE} AS price_state "
-                f"FROM {self.canonical(services)}{extra}"
-            )
+            self.con.execute(f"CREATE TEMP TABLE {name}_v AS {self._coerced(services)}")
+            rows = f"SELECT * FROM ({canonical.finished(name + '_v')}) WHERE {mine}"
             if self.price:
-                for model, rates in costs.apply(self.con, name, self.prices).items():
+                for model, rates in costs.rates(self.con, f"{name}_v", self.prices).items():
                     self.used.setdefault(model, rates)
+                rows = costs.priced(rows)
+            else:
+                rows = f"SELECT *, {costs.PRICE_STATE} AS price_state FROM ({rows})"
+            self.con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT * FROM ({rows}) WHERE {where or 'true'}"
+            )
+            self.drop(f"{name}_v")
         except _errors() as exc:
             raise failure(exc) from None
         return name
@@ -124,14 +128,11 @@ class Store:
         return report
 
 
-_EMPTY = (
-    "SELECT "
-    + ", ".join(
-        f"CAST(NULL AS {kind}) AS {canonical.quote(name)}"
-        for name, kind in canonical.OUTPUT.items()
-    )
-    + ", 0 AS reason WHERE false"
-)
+_EMPTY = canonical.coerced("(SELECT 1 WHERE false)", {})
+
+
+def _names(services: Sequence[str]) -> str:
+    return ", ".join(canonical.literal(s) for s in services) or "NULL"
 
 
 def _errors() -> tuple[type[BaseException], ...]:
