@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
+import os
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from autoopt.cli.options import format_option, repo_option
-from autoopt.cli.reconcile import dry_run_option, reason_option, run_control
+from autoopt.cli.reconcile import actor, dry_run_option, reason_option, run_control
 
 
 @click.command("emergency-stop")
@@ -29,12 +29,6 @@ def command(repo: Path, reason: str, lift: bool, dry_run: bool, fmt: str) -> Non
     from autoopt.controls import plan_emergency_stop
 
     now = datetime.now(UTC)
-    build = partial(plan_emergency_stop, reason=reason, by=_who(), now=now, lift=lift)
+    who = actor(repo, os.environ)
+    build = partial(plan_emergency_stop, reason=reason, by=who, now=now, lift=lift)
     run_control(repo, build, dry_run=dry_run, fmt=fmt, now=now)
-
-
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
