@@ -11,7 +11,7 @@ makes the plan observe and report only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from autoopt.errors import StaleHead
 from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge, PRRequest
-from autoopt.rollout import messages
+from autoopt.rollout import messages, progress
 from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
 from autoopt.rollout.observe import evidence_for, recovery, split_by_service
 from autoopt.rollout.plans import (
@@ -204,6 +204,7 @@ def _service_plan(
         via=via,
         blocked=blocked if moved.new_text is not None else None,
         promotion=policy.spec.promotion if policy is not None else "auto",
+        steps=tuple(canary.steps) if canary is not None else (),
     )
 
 
@@ -244,6 +245,9 @@ def apply(
         results = [
             _finish(s, committed.get(s.service), current.base, git, forge) for s in current.services
         ]
+        if forge is not None and current.wants_forge:
+            history = git.history()
+            results = [progress.post(r, history, forge, current.now) for r in results]
         return ReconcileResult(current.now, current.stop, tuple(results), attempt, head)
     raise StaleHead(
         f"the base branch kept moving: gave up after {attempts} attempts; run reconcile again"
@@ -271,12 +275,8 @@ def _finish(
     if commit is None:
         return ServiceResult(service, applied=False)
     notes: tuple[str, ...] = ()
-    if service.verdict == "rollback" and service.proposal:
-        notes = (
-            _comment_rollback(service, commit, forge)
-            if forge is not None
-            else ("no forge: the pull request was not commented",)
-        )
+    if service.verdict == "rollback" and service.proposal and forge is None:
+        notes = ("no forge: the pull request was not commented",)
     if service.verdict == "rollback" and service.promotion == "pr" and forge is not None:
         notes += _comment_step_prs(service, commit, forge)
     return ServiceResult(service, applied=True, commit=commit, notes=notes)
@@ -312,20 +312,6 @@ def _open_step_pr(service: ServicePlan, base: str, git: RolloutGit, forge: Forge
     return ServiceResult(service, applied=True, commit=sha, pull_request=pr.url)
 
 
-def _comment_rollback(service: ServicePlan, commit: str, forge: Forge) -> tuple[str, ...]:
-    number = pr_number(service.proposal or "")
-    if number is None:
-        return (f"cannot comment: {service.proposal!r} is not a pull-request reference",)
-    lines = [
-        f"**autoopt rolled back `{service.service}` {service.canary}** in {commit[:12]}; "
-        f"{service.stable} stays stable.",
-        "",
-        *messages.reason_lines(service.reasons),
-    ]
-    forge.comment(number, "\n".join(lines), marker=f"autoopt-rollback-{service.service}")
-    return (f"commented on pull request #{number}",)
-
-
 # --------------------------------------------------------------------------- one round
 
 
@@ -355,7 +341,20 @@ def run_once(
     if git is None:
         return preview(planned), read
     forge = forge_for(git, settings, env) if planned.needs_forge else None
+    if forge is None and planned.wants_forge:
+        forge = soft_forge(lambda: forge_for(git, settings, env))
     return apply(planned, git, forge), read
+
+
+def soft_forge(make: Callable[[], Forge]) -> Forge | None:
+    """The forge for what is best effort (progress comments): None when it cannot be made
+    (no token on a laptop); the rollout's commits do not wait for it."""
+    from autoopt.errors import ForgeError
+
+    try:
+        return make()
+    except ForgeError:
+        return None
 
 
 def _read_only(repo: Path, settings: Settings, now: datetime) -> BaseBranch | None:

@@ -39,6 +39,8 @@ class ReconcilePhase:
         def run() -> tuple[Turn, ...]:
             try:
                 forge = cycle.forge() if planned.needs_forge else None
+                if forge is None and planned.wants_forge:
+                    forge = reconcile.soft_forge(cycle.forge)
                 result = reconcile.apply(planned, git, forge)
             except UserError as exc:
                 names = {s.service for s in planned.services}
@@ -151,6 +153,7 @@ def _event(
         pull_request=pull,
         commit=service.commit,
         notes=service.notes,
+        error=service.error,
     )
 
 

@@ -39,6 +39,7 @@ class ServicePlan:
     via: Via | None  # how the change lands; None when nothing changes
     blocked: Blocked | None = None  # why a change was not planned although judged
     promotion: str = "auto"  # the policy's promotion mode: auto | pr
+    steps: tuple[int, ...] = ()  # the rollout's traffic steps (for the progress comment)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class ReconcilePlan:
     @property
     def changes(self) -> tuple[ServicePlan, ...]:
         return tuple(s for s in self.services if s.via is not None)
+
+    @property
+    def wants_forge(self) -> bool:
+        """True when a rollout has a pull request to report its progress on (best effort)."""
+        return self.needs_forge or any(s.phase == "rollout" and s.proposal for s in self.services)
 
     @property
     def needs_forge(self) -> bool:
@@ -70,6 +76,7 @@ class ServiceResult:
     commit: str | None = None
     pull_request: str | None = None  # URL of the step's pull request (promotion: pr)
     notes: tuple[str, ...] = ()
+    error: str | None = None  # the forge failed after the commit landed (progress not posted)
 
 
 @dataclass(frozen=True)
