@@ -72,7 +72,8 @@ def seed(path: Path, *, services: tuple[str, ...] = SERVICES, api_url: str | Non
 def lower_quality(path: Path, version: str, by: float) -> None:
     """Make ``version``'s measured quality ``by`` points worse in every metrics file."""
     for file in sorted((path / "metrics").glob("*.csv")):
-        rows = list(csv.reader(file.open(encoding="utf-8")))
+        with file.open(encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
         qi, vi = rows[0].index("quality"), rows[0].index("version")
         for row in rows[1:]:
             if row[vi] == version and row[qi]:
