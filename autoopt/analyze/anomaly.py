@@ -8,18 +8,19 @@ leave the references of later points, so a burst does not hide itself:
 * ``iqr``: outside ``[Q1 − 1.5·IQR, Q3 + 1.5·IQR]`` (Tukey's fences);
 * ``mad``: the modified z ``0.6745·|x − median| / MAD > 3.5`` (Iglewicz and Hoaglin).
 
-A point's own sampling uncertainty (its standard error, when the series has one) is the floor
-of the reference's spread, so a quiet stretch of identical values does not make the first
-small wobble infinitely anomalous. An anomaly is reported only when ``consecutive`` eligible
-points in a row are beyond the same detector's range on the same side; every point of such a
-run is reported. Severity is the score over its threshold: minor below 1.5×, major below 3×,
-critical from 3×.
+The reference points' typical sampling uncertainty (their median standard error, when the
+series has one) is the floor of the reference's spread, so a quiet stretch of identical values
+does not make the first small wobble infinitely anomalous. The expected range of a series that
+is never negative starts at 0 at the lowest. An anomaly is reported only when ``consecutive``
+eligible points in a row are beyond the same detector's range on the same side; every point of
+such a run is reported. Severity is the score over its threshold: minor below 1.5×, major
+below 3×, critical from 3×.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +37,7 @@ DETECTORS: tuple[Detector, ...] = ("zscore", "iqr", "mad")
 THRESHOLDS: dict[Detector, float] = {"zscore": 3.0, "iqr": 1.5, "mad": 3.5}
 _SIDES: tuple[tuple[Side, float], ...] = (("above", 1.0), ("below", -1.0))
 MAD_Z = 0.6745  # Φ⁻¹(0.75): MAD / σ for normal data
+IQR_SIGMA = 2 * MAD_Z  # IQR / σ for normal data
 
 FloatArray = NDArray[np.float64]
 
@@ -87,8 +89,17 @@ def _windows(values: FloatArray, size: int) -> FloatArray:
 
 
 def _floor(spread: FloatArray, se: FloatArray) -> FloatArray:
+    """The spread, but never below the reference points' typical sampling error."""
     floor = np.where(np.isfinite(se), se, 0.0)
     return np.maximum(spread, floor)
+
+
+def _typical_se(se: FloatArray, ref_se: FloatArray) -> FloatArray:
+    """Per judged point: the median standard error of its reference points."""
+    if not np.isfinite(se).any():
+        return np.full(ref_se.shape[0], np.nan)
+    (median,) = _row_quantiles(ref_se, (0.5,))
+    return median
 
 
 def _row_quantiles(ref: FloatArray, qs: tuple[float, ...]) -> list[FloatArray]:
@@ -116,7 +127,7 @@ def _score(detector: Detector, x: FloatArray, ref: FloatArray, se: FloatArray) -
             return _Scores(np.abs(signed), centre - reach, centre + reach, signed)
         if detector == "iqr":
             q1, q3 = _row_quantiles(ref, (0.25, 0.75))
-            scale = _floor(q3 - q1, se)
+            scale = _floor(q3 - q1, se * IQR_SIGMA)
             above, below = (x - q3) / scale, (q1 - x) / scale
             signed = np.where(above > 0, above, np.where(below > 0, -below, 0.0))
             reach = THRESHOLDS["iqr"] * scale
@@ -145,34 +156,56 @@ def _runs(hit: NDArray[np.bool_], length: int) -> NDArray[np.bool_]:
     return out
 
 
-def detect(series: Series, settings: AnomalySettings | None = None) -> tuple[Anomaly, ...]:
-    """Every anomaly of ``series`` by every detector of ``settings``, in time order."""
+def _reference(x: FloatArray, segment: NDArray[np.int64], size: int) -> FloatArray:
+    """Row ``i``: up to ``size`` values before ``i`` from the same segment (NaN elsewhere)."""
+    windows = _windows(x, size)
+    segments = _windows(segment.astype("float64"), size)
+    return np.where(segments == segment[:, None], windows, np.nan)
+
+
+def detect(
+    series: Series, settings: AnomalySettings | None = None, breaks: Sequence[float] = ()
+) -> tuple[Anomaly, ...]:
+    """Every anomaly of ``series`` by every detector of ``settings``, in time order.
+
+    ``breaks`` are times of level shifts (change points): a point's reference holds only
+    points since the last break before it, so a new level is not a run of anomalies.
+    """
     config = settings or AnomalySettings()
     eligible = np.flatnonzero(np.isfinite(series.values) & (series.n >= config.min_sample))
     if eligible.size <= config.min_reference:
         return ()
     x = series.values[eligible]
     se = series.se[eligible] if series.se is not None else np.full(x.size, np.nan)
-    ref = _windows(x, config.reference)
+    segment = np.searchsorted(
+        np.sort(np.asarray(breaks, dtype="float64")), series.times[eligible], side="right"
+    )
+    ref = _reference(x, segment, config.reference)
     judged = np.count_nonzero(np.isfinite(ref), axis=1) >= config.min_reference
     rows = np.flatnonzero(judged)
+    typical = _typical_se(se, _reference(se, segment, config.reference)[rows])
+    nonnegative = bool(np.nanmin(x) >= 0)  # then so is the expected range
     found: list[Anomaly] = []
     for detector in config.detectors:
-        scores = _score(detector, x[rows], ref[rows], se[rows])
+        scores = _score(detector, x[rows], ref[rows], typical)
         # second pass: points beyond the range leave the references of the points after them
         first = np.zeros(x.size, dtype=bool)
         first[rows] = scores.score > THRESHOLDS[detector]
         if first.any():
             kept = np.flatnonzero(~first)
-            clean = _windows(np.append(x[kept], np.nan), config.reference)
-            clean = clean[np.searchsorted(kept, rows)]  # the last points before, unflagged
+            at = np.searchsorted(kept, rows)  # windows ending just before each judged point
+            values = _windows(np.append(x[kept], np.nan), config.reference)[at]
+            ids = _windows(np.append(segment[kept], -1).astype("float64"), config.reference)[at]
+            clean = np.where(ids == segment[rows][:, None], values, np.nan)
             enough = np.count_nonzero(np.isfinite(clean), axis=1) >= config.min_reference
             clean = np.where(enough[:, None], clean, ref[rows])
-            scores = _score(detector, x[rows], clean, se[rows])
+            scores = _score(detector, x[rows], clean, typical)
         beyond = np.zeros(x.size, dtype=bool)
         signed = np.zeros(x.size)
         beyond[rows] = scores.score > THRESHOLDS[detector]
         signed[rows] = scores.signed
+        if nonnegative:
+            scores = _Scores(scores.score, np.maximum(scores.low, 0.0), scores.high, scores.signed)
         for side, sign in _SIDES:
             hits = _runs(beyond & (np.sign(signed) == sign), config.consecutive)
             found += _anomalies(series, eligible, rows, hits, scores, detector, side)

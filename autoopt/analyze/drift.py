@@ -58,8 +58,9 @@ class DriftTrack:
     detector: DriftDetector
     state: DriftState
     alarms: tuple[float, ...]  # times of the points at which it alarmed
+    changes: tuple[float, ...]  # for each alarm, when its change began (the estimate)
     statistic: float  # at the end: Page–Hinkley in σ, ADWIN the largest |Δmean| / ε
-    before: float  # the feature's mean level before the last alarm (NaN without one)
+    before: float  # the feature's mean level before the last change (NaN without one)
     after: float  # and since it
 
 
@@ -81,28 +82,34 @@ def _standardised(series: Series, settings: DriftSettings) -> tuple[FloatArray, 
     return t, (x - float(np.median(x[: settings.warmup]))) / sigma
 
 
-def _ph_alarm(z: FloatArray, delta: float, threshold: float) -> tuple[int | None, float]:
-    """The first index where Page–Hinkley alarms (either side), and the final statistic."""
+def _ph_alarm(z: FloatArray, delta: float, threshold: float) -> tuple[int | None, int, float]:
+    """The first index where Page–Hinkley alarms (either side), where the change began (the
+    point after the sum's minimum), and the statistic at the last point."""
     count = np.arange(1, z.size + 1, dtype="float64")
     running = np.cumsum(z) / count
-    stat = np.zeros(z.size)
+    best: tuple[int | None, int] = (None, 0)
+    final = 0.0
     for sign in (1.0, -1.0):
-        m = np.cumsum(sign * (z - running) - delta)
-        stat = np.maximum(stat, m - np.minimum(np.minimum.accumulate(m), 0.0))
-    over = np.flatnonzero(stat > threshold)
-    return (int(over[0]) if over.size else None), float(stat[-1])
+        m = np.concatenate([[0.0], np.cumsum(sign * (z - running) - delta)])
+        stat = m - np.minimum.accumulate(m)
+        final = max(final, float(stat[-1]))
+        over = np.flatnonzero(stat[1:] > threshold)
+        if over.size and (best[0] is None or int(over[0]) < best[0]):
+            hit = int(over[0])
+            best = (hit, int(np.argmin(m[: hit + 2])))
+    return best[0], best[1], final
 
 
 def page_hinkley(series: Series, settings: DriftSettings | None = None) -> DriftTrack:
     config = settings or DriftSettings()
     t, z = _standardised(series, config)
-    alarms: list[int] = []
+    alarms: list[tuple[int, int]] = []
     start, final = config.warmup, 0.0
     while start < z.size:
-        hit, final = _ph_alarm(z[start:], config.delta, config.threshold)
+        hit, began, final = _ph_alarm(z[start:], config.delta, config.threshold)
         if hit is None:
             break
-        alarms.append(start + hit)
+        alarms.append((start + hit, start + began))
         start += hit + 1
         final = 0.0
     warn = final > config.warning
@@ -138,7 +145,12 @@ def _adwin_scan(
         rows = np.flatnonzero((excess > 0).any(axis=1))
         if rows.size:
             row = int(rows[0])
-            return start + int(ends[row, 0]), start + int(np.argmax(excess[row]))
+            # where the change began: the maximum-likelihood split of a single mean shift
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shift = (np.abs(mean0 - mean1) / np.sqrt(m))[row]
+            inside = (n0[0] >= 1) & (n1[row] >= 1)  # the start may be closer to the end
+            split = int(np.argmax(np.where(inside, shift, -np.inf)))
+            return start + int(ends[row, 0]), start + split
     return None
 
 
@@ -161,12 +173,14 @@ def _adwin_ratio(z: FloatArray, start: int, delta: float, min_window: int) -> fl
 def adwin(series: Series, settings: DriftSettings | None = None) -> DriftTrack:
     config = settings or DriftSettings()
     t, z = _standardised(series, config)
-    alarms: list[int] = []
+    alarms: list[tuple[int, int]] = []
     start = end = 0
     while (found := _adwin_scan(z, start, end, config.adwin_delta, config.min_window)) is not None:
         end, split = found
-        if end >= config.warmup and (not alarms or alarms[-1] != end):
-            alarms.append(end)
+        if end >= config.warmup:
+            if alarms and alarms[-1][0] == end:
+                alarms.pop()  # a second cut at the same end: the change began later still
+            alarms.append((end, split))
         start = split  # the older part is dropped; the newer one may still hold a cut at ``end``
     ratio = _adwin_ratio(z, start, config.adwin_delta, config.min_window) if z.size else 0.0
     warn = (
@@ -175,27 +189,57 @@ def adwin(series: Series, settings: DriftSettings | None = None) -> DriftTrack:
     return _track(series, "adwin", t, alarms, ratio, warn, config)
 
 
+def _refined(values: FloatArray, alarms: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each change's start re-estimated as the maximum-likelihood split of one mean shift
+    between the previous change and the alarm (the alarm's own point included)."""
+    out: list[tuple[int, int]] = []
+    for alarm, began in alarms:
+        low = out[-1][1] + 1 if out else 0
+        part = values[low : alarm + 1]
+        if part.size < 2:
+            out.append((alarm, began))
+            continue
+        k = np.arange(1, part.size)
+        csum = np.cumsum(part)
+        mean0 = csum[k - 1] / k
+        mean1 = (csum[-1] - csum[k - 1]) / (part.size - k)
+        score = np.abs(mean0 - mean1) * np.sqrt(k * (part.size - k) / part.size)
+        out.append((alarm, low + int(k[np.argmax(score)])))
+    return out
+
+
 def _track(
     series: Series,
     detector: DriftDetector,
     times: FloatArray,
-    alarms: list[int],
+    alarms: list[tuple[int, int]],
     statistic: float,
     warn: bool,
     config: DriftSettings,
 ) -> DriftTrack:
+    """``alarms``: (the point that alarmed, the point where its change began)."""
     state: DriftState = "warning" if warn else "stable"
-    if alarms and alarms[-1] >= times.size - config.recent:
+    if alarms and alarms[-1][0] >= times.size - config.recent:
         state = "drift"
     before = after = math.nan
+    keep = np.isfinite(series.values) & (series.n >= config.min_sample)
+    values = series.values[keep]
+    alarms = _refined(values, alarms)
     if alarms:
-        keep = np.isfinite(series.values) & (series.n >= config.min_sample)
-        values = series.values[keep]
-        last = alarms[-1]
-        before = float(values[max(0, last - config.recent) : last].mean()) if last else math.nan
-        after = float(values[last:].mean())
-    stamps = tuple(float(times[i]) for i in alarms)
-    return DriftTrack(series.name, detector, state, stamps, statistic, before, after)
+        began = alarms[-1][1]
+        previous = alarms[-2][1] if len(alarms) > 1 else 0
+        before = float(values[previous:began].mean()) if began > previous else math.nan
+        after = float(values[began:].mean())
+    return DriftTrack(
+        series.name,
+        detector,
+        state,
+        tuple(float(times[a]) for a, _b in alarms),
+        tuple(float(times[b]) for _a, b in alarms),
+        statistic,
+        before,
+        after,
+    )
 
 
 def drift(series: Series, settings: DriftSettings | None = None) -> Drift:

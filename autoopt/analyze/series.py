@@ -73,9 +73,9 @@ class Series:
 class Sample:
     """The requests of one stretch of time, as a baseline comparison reads them.
 
-    ``latencies_ms`` are the successful requests' latencies; ``means`` the metrics compared by
-    their means (``cost_per_request``, ``quality``, ``tokens_in_mean``, ``tokens_out_mean``)
-    as count/mean/variance.
+    ``latencies_ms`` are every request's latency (errors included, as in the summaries);
+    ``means`` the metrics compared by their means (``cost_per_request``, ``quality``,
+    ``tokens_in_mean``, ``tokens_out_mean``) as count/mean/variance.
     """
 
     label: str

@@ -9,9 +9,10 @@
   deviations from the segment mean, scaled by ``σ·√L``, behaves under "no change" like a
   Brownian bridge, so its maximum is tested against the Kolmogorov distribution at the
   level asked for; a significant maximum is a change point (its time, the means before and
-  after, the size), and each side is searched again. ``σ`` is estimated from the first
-  differences (median absolute deviation), so level shifts do not inflate it. Points are
-  taken as independent: a strongly autocorrelated series gives more false alarms.
+  after, the size), and each side is searched again. ``σ`` is estimated from the segment's
+  own first differences (median absolute deviation), so a level shift does not inflate it and
+  a change of variance at the same time does not deflate it. Points are taken as
+  independent: a strongly autocorrelated series gives more false alarms.
 """
 
 from __future__ import annotations
@@ -180,8 +181,7 @@ def change_points(
     y = np.asarray(values, dtype="float64")
     keep = np.isfinite(t) & np.isfinite(y)
     t, y = t[keep], y[keep]
-    sigma = robust_sigma(y)
-    if y.size < 2 * min_size or not math.isfinite(sigma):
+    if y.size < 2 * min_size:
         return ()
     critical = float(kstwobign.isf(level))
     found: list[ChangePoint] = []
@@ -191,6 +191,9 @@ def change_points(
         if end - start < 2 * min_size:
             continue
         segment = y[start:end]
+        sigma = robust_sigma(segment)  # each segment's own noise: the variance may change too
+        if not math.isfinite(sigma):
+            continue
         split, stat = _best_split(segment, sigma)
         if stat <= critical:
             continue

@@ -113,3 +113,15 @@ def test_row_quantiles_match_numpys_nan_quantiles() -> None:
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         want = np.nanpercentile(ref, [25, 50, 75], axis=1)
     np.testing.assert_allclose(np.vstack([q1, med, q3]), want, equal_nan=True)
+
+
+def test_a_level_shift_with_its_break_is_not_a_run_of_anomalies() -> None:
+    rng = np.random.default_rng(9)
+    values = np.concatenate([1200 + rng.normal(0, 30, 48), 1650 + rng.normal(0, 30, 48)])
+    values[80:82] = 2400  # a real spike inside the new level
+    series = _series(values)
+    unbroken = detect(series, AnomalySettings(detectors=("mad",)))
+    broken = detect(series, AnomalySettings(detectors=("mad",)), breaks=(48 * HOUR,))
+    assert sum(a.time < 60 * HOUR for a in unbroken) >= 8  # the new level looks anomalous
+    assert [a.time / HOUR for a in broken] == [80, 81]  # with the break only the spike is
+    assert broken[0].expected_low < 1650 < broken[0].expected_high

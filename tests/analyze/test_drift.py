@@ -27,6 +27,7 @@ def test_a_shift_in_tokens_in_is_drift_for_both_detectors() -> None:
         assert track.alarms, track.detector
         delay = (track.alarms[0] - 180 * HOUR) / HOUR
         assert 0 <= delay <= 12, (track.detector, delay)
+        assert abs(track.changes[0] - 180 * HOUR) <= 2 * HOUR  # when it began
         assert track.after - track.before == pytest.approx(600, rel=0.35)
 
 

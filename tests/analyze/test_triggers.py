@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
@@ -135,9 +136,7 @@ def test_anomaly_trigger(anomaly: Anomaly, fires: bool) -> None:
 
 
 def test_drift_trigger_by_state() -> None:
-    track = DriftTrack(
-        "model_share:gpt-4o", "adwin", "warning", (), 1.2, float("nan"), float("nan")
-    )
+    track = DriftTrack("model_share:gpt-4o", "adwin", "warning", (), (), 1.2, np.nan, np.nan)
     warning = Drift("model_share:gpt-4o", "warning", (track,))
     triggers = _triggers({"name": "mix", "type": "drift", "features": ["model_share"]})
     lax = _triggers({"name": "mix", "type": "drift", "state": "warning"})
