@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,6 +11,10 @@ from typing import Any, TypeVar
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The environment variable that sets the clock of every command (the default of ``--now``):
+#: replays, and the docs-example test, which runs every example a year ahead.
+NOW_ENV = "AUTOOPT_NOW"
 
 
 def repo_option(func: F) -> F:
@@ -54,19 +59,33 @@ def now_option(func: F) -> F:
         "now_text",
         metavar="TIMESTAMP",
         default=None,
-        help="Act as of this ISO 8601 time (e.g. 2026-11-25T12:00:00Z) instead of the clock.",
+        help="Act as of this ISO 8601 time (e.g. 2026-11-25T12:00:00Z) instead of the clock "
+        "(default: $AUTOOPT_NOW when set).",
     )(func)
 
 
-def parse_now(text: str | None) -> datetime:
-    """The ``--now`` value (UTC when no offset is given), or the clock to the second."""
+def parse_now(text: str | None, env: Mapping[str, str] = os.environ) -> datetime:
+    """The ``--now`` value (UTC when no offset is given), or :func:`clock`."""
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
+        return clock(env)
+    return _timestamp(text, "--now")
+
+
+def clock(env: Mapping[str, str] = os.environ) -> datetime:
+    """This run's clock reading: ``$AUTOOPT_NOW`` when set, else the system clock (to the
+    second). Only the composition root (the CLI) reads it; workflows get ``now`` passed in."""
+    text = env.get(NOW_ENV, "").strip()
+    if text:
+        return _timestamp(text, NOW_ENV)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _timestamp(text: str, hint: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is not an ISO 8601 timestamp such as 2026-11-25T10:00:00Z",
-            param_hint="--now",
+            param_hint=hint,
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

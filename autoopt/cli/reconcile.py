@@ -6,13 +6,20 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, now_option, parse_now, repo_option
+from autoopt.cli.options import (
+    clock,
+    format_option,
+    metrics_option,
+    now_option,
+    parse_now,
+    repo_option,
+)
 from autoopt.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -184,7 +191,7 @@ def run_control(
         result = controls.ControlResult(plan, applied=False, commit=None, attempts=0)
     else:
         settings = read_settings(repo)
-        git = base_branch(repo, settings, now or datetime.now(UTC))
+        git = base_branch(repo, settings, now or clock())
         result = controls.apply(build, git, forge_for(git, settings, os.environ) if forge else None)
     click.echo(render_control(result, fmt, dry_run=dry_run))
 
