@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from autoopt.analyze.drift import Drift
     from autoopt.analyze.series import Series
     from autoopt.analyze.trend import ChangePoint, Trend
-    from autoopt.metrics import MetricsRead
+    from autoopt.metrics import MetricsRead, MetricsSource
     from autoopt.monitor.series import Buckets
     from autoopt.spec.repository import Repository
 
@@ -101,22 +101,25 @@ def _clean(series: Series, requests: Series, min_sample: int) -> Series:
     return SeriesType.build(series.name, series.times, values, series.n, series.step, series.se)
 
 
-def _service_rows(read: MetricsRead, service: str) -> pd.DataFrame:
-    frame = read.frame
-    rows = frame.loc[frame["service"] == service]
+def _service_rows(source: MetricsSource, service: str) -> tuple[MetricsRead, pd.DataFrame]:
+    """The service's priced rows (all of its history)."""
+    from autoopt.metrics import read_metrics
+
+    read = read_metrics(source, service)
+    rows = read.frame.loc[read.frame["service"] == service]
     if rows.empty:
-        seen = ", ".join(sorted(map(str, frame["service"].unique()))) or "none"
+        seen = ", ".join(source.services()) or "none"
         raise MetricsError(
-            f"no metrics for service {service!r} ({read.source}; services seen: {seen})"
+            f"no metrics for service {service!r} ({source.description}; services seen: {seen})"
         )
-    return rows
+    return read, rows
 
 
 def analyse_service(
     repo: Repository, service: str, metrics_src: str | None, *, since: str | None, now: datetime
 ) -> ServiceAnalysis:
     """Read the metrics and analyse ``service`` as of ``now`` (or the end of its data)."""
-    from autoopt.metrics import read_metrics, source_from_settings
+    from autoopt.metrics import source_from_settings
     from autoopt.monitor.series import aggregate, service_series, traffic
 
     policy = policy_for_service(repo, service)
@@ -124,8 +127,7 @@ def analyse_service(
     loaded = repo.configs.get(service)
     config = loaded.document if loaded is not None else None
     source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
-    read = read_metrics(source, repo.settings.spec.prices)
-    rows = _service_rows(read, service)
+    read, rows = _service_rows(source, service)
     step = settings.bucket.total_seconds()
     as_of = _as_of(rows, now, step)
     window = _window(rows, since, as_of, step)
