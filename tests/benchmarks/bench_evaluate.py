@@ -193,7 +193,9 @@ def main() -> None:
             code += f"bench_evaluate import generate; generate({str(data)!r}, {args.rows})"
             subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
             took = time.perf_counter() - started
-            print(f"generated {args.rows:,} rows in {took:.1f} s: {data.stat().st_size / 1e6:.0f} MB")
+            print(
+                f"generated {args.rows:,} rows in {took:.1f} s: {data.stat().st_size / 1e6:.0f} MB"
+            )
         repo = root / "repo"
         if not repo.exists():
             repository(root, data)
@@ -220,8 +222,8 @@ def run(repeat: int, repo: Path, data: Path) -> None:
 def report(results: dict[str, list[tuple[float, int]]]) -> None:
     medians = {k: statistics.median(s for s, _ in v) for k, v in results.items()}
     peaks = {k: max(p for _, p in v) for k, v in results.items()}
-    for name in results:
-        walls = ", ".join(f"{s:.2f}" for s, _ in results[name])
+    for name, runs in results.items():
+        walls = ", ".join(f"{s:.2f}" for s, _ in runs)
         print(f"{name:>8}: median {medians[name]:6.2f} s ({walls})  peak RSS "
               f"{peaks[name] / 1e6:6.0f} MB")  # fmt: skip
     ratio = medians["autoopt"] / medians["duckdb"]

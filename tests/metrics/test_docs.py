@@ -12,7 +12,8 @@ DOC = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
 
 
 def test_the_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    (code,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.DOTALL)
+    section = DOC[DOC.index("## Python API") :]
+    code = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[0]
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {}
     exec(compile(code, "docs/metrics.md", "exec"), namespace)
