@@ -6,13 +6,20 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, now_option, parse_now, repo_option
+from autoopt.cli.options import (
+    DURATION,
+    format_option,
+    metrics_option,
+    now_option,
+    parse_now,
+    repo_option,
+)
 from autoopt.errors import UserError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +38,7 @@ if TYPE_CHECKING:
 @click.option(
     "--watch",
     "interval",
+    type=DURATION,
     metavar="INTERVAL",
     default=None,
     help="Run again every INTERVAL (30s, 5m, …) until interrupted.",
@@ -41,7 +49,7 @@ def command(
     metrics_src: str | None,
     fmt: str,
     dry_run: bool,
-    interval: str | None,
+    interval: timedelta | None,
     now_text: str | None,
 ) -> None:
     """Judge every active rollout stage and watch window; promote, hold or roll back.
@@ -51,13 +59,9 @@ def command(
     or the emergency stop (.autoopt/EMERGENCY_STOP) makes it observe and report only.
     """
     from autoopt.rollout import runner
-    from autoopt.spec.durations import parse_duration
+    from autoopt.spec.durations import format_duration
 
-    try:
-        every = parse_duration(interval).total_seconds() if interval else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--watch") from None
-    if every is None:
+    if interval is None:
         result, read = runner.run_once(
             repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
         )
@@ -70,8 +74,8 @@ def command(
             )
             click.echo(render(result, read, fmt, one_line=True))
         except UserError as exc:
-            click.echo(f"error: {exc} (retrying in {interval})", err=True)
-        time.sleep(every)
+            click.echo(f"error: {exc} (retrying in {format_duration(interval)})", err=True)
+        time.sleep(interval.total_seconds())
 
 
 def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from autoopt.spec.repository import count_documents, load_repository
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @repo_option
-@format_option("text", "json", "github", default="text")
+@format_option("table", "json", "github")
 @click.option("--strict", is_flag=True, help="Fail on warnings as well as errors.")
 def command(paths: tuple[Path, ...], repo: Path, fmt: str, strict: bool) -> None:
     """Check autoopt.yaml, policies/** and configs/** (or the given files).

@@ -165,6 +165,8 @@ def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
     settings = settings_file.document if settings_file else default_settings(base)
     files = document_files(base, settings)
     files += [p for p in extra if p not in files]
+    if not files and not settings_path.exists():
+        raise SpecError([_nothing_here(base, settings)])
     repo = Repository(root=base, settings=settings, settings_file=settings_file)
     docs = _collect(files, base, problems, repo.broken)
     repo.strategies = dict(presets())
@@ -174,6 +176,16 @@ def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
         raise SpecError(problems)
     repo.warnings.extend(problems)
     return repo
+
+
+def _nothing_here(root: Path, settings: Settings) -> Problem:
+    defaults = settings.spec.defaults
+    return Problem(
+        Location(str(root.resolve())),
+        "",
+        f"not an autoopt repository: no {SETTINGS_FILE}, and no YAML files under "
+        f"{defaults.policy_dir}/ or {defaults.config_dir}/ (run `autoopt init`, or give --repo)",
+    )
 
 
 def _sort(repo: Repository, docs: list[Loaded[Any]], problems: list[Problem]) -> None:
