@@ -208,4 +208,3 @@ def test_help_lists_the_vocabulary() -> None:
     result = CliRunner().invoke(cli, ["validate", "--help"])
     assert "--format [table|text|json|github]" in result.output
     assert "Output format (text is the same as table)." in result.output
-
