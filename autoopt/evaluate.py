@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from autoopt.decide.decision import Assessment
-    from autoopt.metrics import MetricsRead
+    from autoopt.metrics.sources import MetricsSource, SummaryRead
     from autoopt.spec.load import Loaded
     from autoopt.spec.models import LLMConfig, Policy
     from autoopt.spec.repository import Repository
@@ -29,11 +29,17 @@ class Measured:
 
     policy: Policy
     config: Loaded[LLMConfig]
-    read: MetricsRead
-    frame: pd.DataFrame  # the service's rows (all of the window and beyond)
-    window: Window
-    summaries: list[Summary]
+    source: MetricsSource
+    read: SummaryRead  # the summaries, the window used, the row accounting and the prices
     history: str  # where the versions' params came from
+
+    @property
+    def window(self) -> Window:
+        return self.read.window
+
+    @property
+    def summaries(self) -> list[Summary]:
+        return self.read.summaries
 
 
 def measure(
@@ -45,26 +51,31 @@ def measure(
     until: str | None,
     now: datetime,
 ) -> Measured:
-    """Read the metrics, pick the window and summarise every version of the service."""
-    from autoopt.metrics import read_metrics, source_from_settings, summarise
-    from autoopt.metrics.summary import resolve_window
+    """Ask the metrics source for every version of the service over the window."""
+    from autoopt.metrics.sources import SummaryRequest, source_from_settings
+    from autoopt.metrics.summary import period_of
 
     policy = repo.policy(policy_ref).document
     service = policy.spec.target.service
     config = repo.config_for(policy)
+    period = period_of(since, until, now)
     source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
-    read = read_metrics(source, repo.settings.spec.prices)
-    ours = read.frame.loc[read.frame["service"] == service]
-    window = resolve_window(since, until, now, ours)
     params, history = config_params(repo, config)
-    summaries = summarise(read.frame, service, params, window)
-    if not summaries:
-        seen = ", ".join(sorted(map(str, read.frame["service"].unique()))) or "none"
-        raise MetricsError(
-            f"no metrics for service {service!r} in {window.start.isoformat()} .. "
-            f"{window.end.isoformat()} ({source.description}; services seen: {seen})"
-        )
-    return Measured(policy, config, read, ours, window, summaries, history)
+    (read,) = source.summaries([SummaryRequest(service, period, params)])
+    if not read.summaries:
+        raise MetricsError(_nothing(source, read))
+    return Measured(policy, config, source, read, history)
+
+
+def _nothing(source: MetricsSource, read: SummaryRead) -> str:
+    window = read.window
+    if read.rows.accepted == 0 and read.rows.rejected and not read.rows.outside:
+        return f"{source.description}: no usable rows ({read.rows.line().removeprefix('rows: ')})"
+    seen = ", ".join(source.services()) or "none"
+    return (
+        f"no metrics for service {read.service!r} in {window.start.isoformat()} .. "
+        f"{window.end.isoformat()} ({source.description}; services seen: {seen})"
+    )
 
 
 @dataclass
@@ -75,7 +86,7 @@ class Evaluation:
     service: str
     baseline: str
     window: Window
-    read: MetricsRead
+    read: SummaryRead
     assessments: list[Assessment]
     recommended: str | None
     history: str
@@ -100,7 +111,7 @@ def evaluate(
     service = policy.spec.target.service
     baseline = found.config.document.spec.stable.version
     assessments = assess(summaries, policy.spec, baseline)
-    series = _series(found.frame, by, service, found.window) if by else None
+    series = _series(found.source, by, service, found.window) if by else None
     notes = [*found.read.notes, *(f"{s.version}: {n}" for s in summaries for n in s.notes)]
     return Evaluation(
         policy=policy.metadata.name,
@@ -145,8 +156,9 @@ def recommend(assessments: list[Assessment]) -> str | None:
     return best.candidate.version
 
 
-def _series(frame: pd.DataFrame, by: str, service: str, window: Window) -> pd.DataFrame:
+def _series(source: MetricsSource, by: str, service: str, window: Window) -> pd.DataFrame:
     from autoopt.metrics.aggregate import timeseries
 
-    series, _rows = timeseries(frame, by, service=service, window=window, quantile_intervals=True)
+    rows = source.rows(service, window).frame
+    series, _rows = timeseries(rows, by, service=service, window=window, quantile_intervals=True)
     return series

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import click
 
-from autoopt.cli.options import format_option, repo_option
+from autoopt.cli.options import clock, format_option, repo_option
 from autoopt.cli.reconcile import dry_run_option, reason_option, run_control
 
 
@@ -28,7 +27,7 @@ def command(repo: Path, reason: str, lift: bool, dry_run: bool, fmt: str) -> Non
     """
     from autoopt.controls import plan_emergency_stop
 
-    now = datetime.now(UTC)
+    now = clock()
     build = partial(plan_emergency_stop, reason=reason, by=_who(), now=now, lift=lift)
     run_control(repo, build, dry_run=dry_run, fmt=fmt, now=now)
 

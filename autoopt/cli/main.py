@@ -15,6 +15,7 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 #: command name → (module under autoopt.cli, one-line help). Modules load only when run,
 #: so ``autoopt --help`` imports no heavy library.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": ("analyze", "Baselines, trends, anomalies, drift and budget burn of a service."),
     "demo": ("demo", "Run the whole loop offline on a simulated production (start here)."),
     "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
     "init": ("init", "Write an annotated starter repository (settings, policy, config)."),

@@ -7,8 +7,9 @@ naming the option: the commands below never see text they still have to check.
 from __future__ import annotations
 
 import importlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,10 @@ import click
 from autoopt.errors import UserError, shorten
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The environment variable that sets the clock of every command (the default of ``--now``):
+#: replays, and the docs-example test, which runs every example a year ahead.
+NOW_ENV = "AUTOOPT_NOW"
 
 #: The one ``--format`` vocabulary. Each command offers the subset that means something for
 #: it; ``text`` is accepted everywhere ``table`` is, as its alias.
@@ -218,33 +223,42 @@ def now_option(func: F) -> F:
         metavar="TIMESTAMP",
         default=None,
         callback=_now_value,
-        help="Act as of this ISO 8601 time (e.g. 2026-11-25T12:00:00Z) instead of the clock.",
+        help="Act as of this ISO 8601 time (e.g. 2026-11-25T12:00:00Z) instead of the clock "
+        "(default: $AUTOOPT_NOW when set).",
     )(func)
 
 
 def _now_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
-        _parse_moment(value, param)
+        _timestamp(value, "'--now'")
     return value
 
 
-def _parse_moment(text: str, param: click.Parameter | None = None) -> datetime:
+def parse_now(text: str | None, env: Mapping[str, str] = os.environ) -> datetime:
+    """The ``--now`` value (UTC when no offset is given), or :func:`clock`."""
+    if text is None:
+        return clock(env)
+    return _timestamp(text, "'--now'")
+
+
+def clock(env: Mapping[str, str] = os.environ) -> datetime:
+    """This run's clock reading: ``$AUTOOPT_NOW`` when set, else the system clock (to the
+    second). Only the composition root (the CLI) reads it; workflows get ``now`` passed in."""
+    text = env.get(NOW_ENV, "").strip()
+    if text:
+        return _timestamp(text, NOW_ENV)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _timestamp(text: str, hint: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
             f"{shorten(text)!r} is not an ISO 8601 timestamp such as 2026-11-25T10:00:00Z",
-            param=param,
-            param_hint=None if param is not None else "'--now'",
+            param_hint=hint,
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def parse_now(text: str | None) -> datetime:
-    """The ``--now`` value (UTC when no offset is given), or the clock to the second."""
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    return _parse_moment(text)
 
 
 def checked_by(target: str, *, each: bool = False) -> Any:

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +14,7 @@ import click
 
 from autoopt.cli.options import (
     DURATION,
+    clock,
     format_option,
     metrics_option,
     now_option,
@@ -188,7 +189,7 @@ def run_control(
         result = controls.ControlResult(plan, applied=False, commit=None, attempts=0)
     else:
         settings = read_settings(repo)
-        git = base_branch(repo, settings, now or datetime.now(UTC))
+        git = base_branch(repo, settings, now or clock())
         result = controls.apply(build, git, forge_for(git, settings, os.environ) if forge else None)
     click.echo(render_control(result, fmt, dry_run=dry_run))
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from autoopt.errors import UserError
+from autoopt.metrics.sources import Period
 from autoopt.metrics.stats import mean_estimate, quantile_estimate, wilson
 from autoopt.spec.durations import parse_duration
 from autoopt.values import Candidate, Estimate, Summary, Window
@@ -38,33 +39,46 @@ def parse_moment(text: str, now: datetime, *, option: str) -> datetime:
         return now - parse_duration(raw)
     except ValueError:
         pass
+    except OverflowError:
+        raise UserError(
+            f"{option} {_short(text)}: too far back (before year 1); give a shorter duration "
+            "or an ISO time"
+        ) from None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise UserError(
-            f"{option} {text!r}: expected a duration such as 24h or 7d, or an ISO time "
+            f"{option} {_short(text)}: expected a duration such as 24h or 7d, or an ISO time "
             "such as 2026-11-24T00:00:00Z"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
 
-def resolve_window(
-    since: str | None, until: str | None, now: datetime, frame: pd.DataFrame | None = None
-) -> Window:
-    """The window ``[start, end)`` the options ask for.
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
-    Without ``--since`` the window starts at the first row (or ``now`` − 24 h when there are
-    no rows); without ``--until`` it ends at ``now`` — or just after the last row, when the
-    data ends before ``now`` (recorded data, examples).
-    """
-    first, last = _extent(frame)
+
+def period_of(since: str | None, until: str | None, now: datetime) -> Period:
+    """The :class:`~autoopt.metrics.sources.Period` that ``--since`` / ``--until`` ask for."""
     start = parse_moment(since, now, option="--since") if since else None
-    if until:
-        end = parse_moment(until, now, option="--until")
-    elif last is not None and last < now and (start is None or start <= last):
+    end = parse_moment(until, now, option="--until") if until else now
+    if start is not None and start >= end:
+        raise UserError(
+            f"empty window: --since {start.isoformat()} is not before {end.isoformat()}"
+        )
+    return Period(end=end, start=start, fit_end=not until)
+
+
+def resolve(period: Period, first: datetime | None, last: datetime | None) -> Window:
+    """The window used, given the first and last accepted rows of the service (all of them).
+
+    Without a start the window starts at the first row (or ``end`` − 24 h when there is no
+    row before ``end``); with ``fit_end`` it ends just after the last row when the data ends
+    before ``end`` (recorded data, examples).
+    """
+    start, end = period.start, period.end
+    if period.fit_end and last is not None and last < end and (start is None or start <= last):
         end = last + timedelta(microseconds=1)
-    else:
-        end = now
     if start is None:
         start = first if first is not None and first < end else end - timedelta(hours=24)
     if start >= end:
@@ -72,6 +86,14 @@ def resolve_window(
             f"empty window: --since {start.isoformat()} is not before {end.isoformat()}"
         )
     return Window(start, end)
+
+
+def resolve_window(
+    since: str | None, until: str | None, now: datetime, frame: pd.DataFrame | None = None
+) -> Window:
+    """The window ``[start, end)`` the options ask for, over the rows of ``frame``."""
+    first, last = _extent(frame)
+    return resolve(period_of(since, until, now), first, last)
 
 
 def _extent(frame: pd.DataFrame | None) -> tuple[datetime | None, datetime | None]:

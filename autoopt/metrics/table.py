@@ -76,11 +76,16 @@ _FALSE = frozenset({"false", "0", "no", "f", "n", "0.0", ""})
 
 @dataclass
 class RowsReport:
-    """How many rows were accepted and rejected, and why (reason code → count)."""
+    """How many rows were accepted and rejected, and why (reason code → count).
+
+    ``outside`` counts good rows that a question left out because they fall outside its
+    window (before it, after it, or in the future).
+    """
 
     accepted: int = 0
     rejected: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    outside: int = 0
 
     def reject(self, reason: str, count: int = 1) -> None:
         if count:
@@ -91,19 +96,22 @@ class RowsReport:
         self.accepted += other.accepted
         self.rejected += other.rejected
         self.reasons.update(other.reasons)
+        self.outside += other.outside
 
     def as_dict(self) -> dict[str, object]:
         return {
             "accepted": self.accepted,
             "rejected": self.rejected,
             "reasons": dict(sorted(self.reasons.items())),
+            "outside": self.outside,
         }
 
     def line(self) -> str:
         why = ", ".join(f"{k} {v}" for k, v in sorted(self.reasons.items()))
-        return f"rows: {self.accepted} accepted, {self.rejected} rejected" + (
+        line = f"rows: {self.accepted} accepted, {self.rejected} rejected" + (
             f" ({why})" if why else ""
         )
+        return line + (f", {self.outside} outside the window" if self.outside else "")
 
 
 def empty_frame() -> pd.DataFrame:

@@ -39,11 +39,11 @@ def decide_for(
 
     from autoopt.decide.choose import choose
     from autoopt.evaluate import measure
-    from autoopt.metrics import profile_models
 
     found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now)
-    policy, config, frame, summaries = found.policy, found.config, found.frame, found.summaries
+    policy, config, summaries = found.policy, found.config, found.summaries
     service = policy.spec.target.service
+    profiles = found.source.profiles(service)
     git = _git(repo)
     stable = config.document.spec.stable
     current = Candidate(service, stable.version, MappingProxyType(stable.params.flat()))
@@ -53,8 +53,8 @@ def decide_for(
         repo.strategy_for(policy),
         current=current,
         context=_context(git, repo, config, now),
-        profiles=profile_models(frame),
-        prices=_prices(repo, policy, frame["model"].unique(), now),
+        profiles=profiles,
+        prices=_prices(repo, policy, profiles, now),
         seed=seed,
     )
 

@@ -42,8 +42,7 @@ def read_metrics(root: Path, settings: Settings, src: str | None) -> MetricsRead
     from autoopt.metrics import read_metrics as read
     from autoopt.metrics import source_from_settings
 
-    source = source_from_settings(settings.spec, root, override=src)
-    return read(source, settings.spec.prices)
+    return read(source_from_settings(settings.spec, root, override=src))
 
 
 def run_once(

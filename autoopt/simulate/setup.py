@@ -89,9 +89,9 @@ def _calibrated(
 ) -> Setup:
     from autoopt.metrics import read_metrics, source_from_settings
 
-    source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
-    read = read_metrics(source, repo.settings.spec.prices)
     service = policy.spec.target.service
+    source = source_from_settings(repo.settings.spec, repo.root, metrics_src)
+    read = read_metrics(source, service)
     stable = config.document.spec.stable
     scenario = calibrated(
         read.frame, service=service, stable_version=stable.version, stable=stable.params

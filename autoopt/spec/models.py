@@ -18,6 +18,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -446,6 +447,179 @@ class PolicyTest(Model):
     expect: TestExpect
 
 
+# --------------------------------------------------------------------------- Analysis and triggers
+# (owner: wt-analyze) What ``autoopt analyze`` compares with, the budgets, and the triggers the
+# cycle evaluates. Kept together so other sections of this module merge without conflicts.
+
+AnalysisMetric = Literal[
+    "error_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "cost_per_request",
+    "quality",
+    "tokens_in_mean",
+    "tokens_out_mean",
+    "requests",
+    "cost_usd",
+]
+Priority = Literal["critical", "high", "medium", "low"]
+TriggerAction = Literal["propose", "propose_cheaper", "rollback", "alert"]
+DriftFeature = Literal["tokens_in", "tokens_out", "model_share", "traffic"]
+BudgetPeriod = Literal["daily", "weekly", "monthly"]
+AnomalyDetector = Literal["zscore", "iqr", "mad"]
+ANOMALY_DETECTORS: tuple[AnomalyDetector, ...] = ("zscore", "iqr", "mad")
+DRIFT_FEATURES: tuple[DriftFeature, ...] = ("tokens_in", "tokens_out", "model_share", "traffic")
+
+
+class GoldenBaseline(Model):
+    """A pinned reference: a version measured over a window, or values (exact references)."""
+
+    version: Version | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    values: dict[AnalysisMetric, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> GoldenBaseline:
+        measured = self.version is not None or self.start is not None or self.end is not None
+        if measured and self.values:
+            raise ValueError("give version/start/end (measured) or values (pinned), not both")
+        if not measured and not self.values:
+            raise ValueError("give version with start and end, or values")
+        if measured and (self.version is None or self.start is None or self.end is None):
+            raise ValueError("a measured golden baseline needs version, start and end")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError(f"start ({self.start.isoformat()}) must be before end")
+        if self.start is not None and self.start.tzinfo is None:
+            raise ValueError("start needs a time zone (e.g. 2026-11-23T00:00:00Z)")
+        if self.end is not None and self.end.tzinfo is None:
+            raise ValueError("end needs a time zone (e.g. 2026-11-24T00:00:00Z)")
+        return self
+
+
+class AnalysisSettings(Model):
+    level: Annotated[float, Field(gt=0.0, lt=0.5)] = 0.05
+    correction: Literal["holm", "bonferroni", "bh", "none"] = "holm"
+    bucket: Duration = timedelta(hours=1)
+    current: Duration = timedelta(days=1)
+    rolling: Duration = timedelta(days=7)
+    initial: Duration = timedelta(days=7)
+    min_sample: Annotated[int, Field(ge=1)] = 30
+    golden: GoldenBaseline | None = None
+
+    @model_validator(mode="after")
+    def _bucket_fits(self) -> AnalysisSettings:
+        if self.bucket < timedelta(minutes=1):
+            raise ValueError("bucket must be at least 1m")
+        if self.current < self.bucket:
+            raise ValueError("current must be at least one bucket long")
+        return self
+
+
+class Budget(Model):
+    period: BudgetPeriod
+    limit_usd: Annotated[float, Field(gt=0.0)]
+    alerts: list[Annotated[float, Field(gt=0.0, le=10.0)]] = Field(
+        default_factory=lambda: [0.5, 0.75, 0.9, 1.0]
+    )
+
+
+class _TriggerBase(Model):
+    name: Name
+    priority: Priority = "medium"
+    cooldown: Duration | None = None  # None: 0 for schedule and manual triggers, else 1h
+    message: str | None = None
+
+
+class ScheduleTrigger(_TriggerBase):
+    type: Literal["schedule"]
+    cron: Annotated[str, Field(min_length=1, max_length=200)]
+    action: TriggerAction = "propose"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from autoopt.spec.cron import Cron
+
+        Cron.parse(value)
+        return value
+
+
+class ThresholdTrigger(_TriggerBase):
+    type: Literal["threshold"]
+    metric: AnalysisMetric
+    above: float | None = None
+    below: float | None = None
+    window: Duration = timedelta(minutes=5)
+    version: Literal["stable", "canary", "all"] = "stable"
+    min_sample: Annotated[int, Field(ge=1)] = 1
+    action: TriggerAction = "alert"
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ThresholdTrigger:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("a threshold trigger needs exactly one of above or below")
+        return self
+
+
+class AnomalyTrigger(_TriggerBase):
+    type: Literal["anomaly"]
+    metric: AnalysisMetric
+    detectors: list[AnomalyDetector] = Field(
+        default_factory=lambda: list(ANOMALY_DETECTORS), min_length=1
+    )
+    severity: Literal["minor", "major", "critical"] = "major"
+    side: Literal["worse", "any"] = "worse"
+    action: TriggerAction = "alert"
+
+
+class DriftTrigger(_TriggerBase):
+    type: Literal["drift"]
+    features: list[DriftFeature] = Field(default_factory=lambda: list(DRIFT_FEATURES), min_length=1)
+    state: Literal["warning", "drift"] = "drift"
+    action: TriggerAction = "propose"
+
+
+class BudgetTrigger(_TriggerBase):
+    type: Literal["budget"]
+    period: BudgetPeriod | None = None  # None: any budget of the policy
+    at: Annotated[float, Field(gt=0.0, le=10.0)] = 0.9
+    projected: bool = False  # fire on the projection (will reach ``at`` by the period's end)
+    action: TriggerAction = "propose_cheaper"
+
+
+class ManualTrigger(_TriggerBase):
+    type: Literal["manual"]
+    action: TriggerAction = "propose"
+
+
+TriggerSpec = Annotated[
+    ScheduleTrigger
+    | ThresholdTrigger
+    | AnomalyTrigger
+    | DriftTrigger
+    | BudgetTrigger
+    | ManualTrigger,
+    Field(discriminator="type"),
+]
+
+
+def check_triggers(triggers: list[Any], budgets: list[Budget]) -> None:
+    """Names are unique; a budget trigger needs a budget of its period."""
+    names = [t.name for t in triggers]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"trigger name used twice: {', '.join(dupes)}")
+    periods = {b.period for b in budgets}
+    for trigger in triggers:
+        if isinstance(trigger, BudgetTrigger) and not (
+            periods if trigger.period is None else trigger.period in periods
+        ):
+            wanted = f"a {trigger.period} budget" if trigger.period else "a budget"
+            raise ValueError(f"trigger {trigger.name}: needs {wanted} in spec.budgets")
+
+
 class PolicySpec(Model):
     target: Target
     objectives: Annotated[list[Objective], Field(min_length=1)]
@@ -457,6 +631,24 @@ class PolicySpec(Model):
     guards: Guards = Field(default_factory=Guards)
     tests: list[PolicyTest] = Field(default_factory=list)
     promotion: Literal["auto", "pr"] = "auto"
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)  # wt-analyze
+    budgets: list[Budget] = Field(default_factory=list)  # wt-analyze
+    triggers: list[TriggerSpec] = Field(default_factory=list)  # wt-analyze
+
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, value: list[Budget]) -> list[Budget]:  # wt-analyze
+        seen = [b.period for b in value]
+        twice = sorted({p for p in seen if seen.count(p) > 1})
+        if twice:
+            raise ValueError(f"period listed twice: {', '.join(twice)}")
+        return value
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers(cls, value: list[Any], info: ValidationInfo) -> list[Any]:  # wt-analyze
+        check_triggers(value, info.data.get("budgets", []))
+        return value
 
     @field_validator("objectives")
     @classmethod

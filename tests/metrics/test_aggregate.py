@@ -41,7 +41,7 @@ def test_buckets_match_a_pandas_reference(by: str) -> None:
     rows = data()
     got, report = timeseries(rows, by)
     want = reference(rows, {"5m": "5min", "1h": "1h"}[by])
-    assert report.as_dict() == {"accepted": 6000, "rejected": 0, "reasons": {}}
+    assert report.as_dict() == {"accepted": 6000, "rejected": 0, "reasons": {}, "outside": 0}
     assert len(got) == len(want)
     for column in ("n", "errors", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms"):
         np.testing.assert_array_equal(got[column].to_numpy(), want[column].to_numpy())
@@ -65,6 +65,7 @@ def test_parquet_push_down_validates_and_filters(tmp_path: Path) -> None:
         "accepted": 4997,
         "rejected": 3,
         "reasons": {"bad_latency": 1, "bad_quality": 1, "missing_timestamp": 1},
+        "outside": 0,
     }
     assert got["n"].sum() == 4997 and set(got["service"]) == {"chat"}
 

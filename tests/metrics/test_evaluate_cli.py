@@ -60,6 +60,7 @@ def test_json_contract_and_recommendation(quickstart: Path) -> None:
         "accepted": 9037,
         "rejected": 3,
         "reasons": {"bad_latency": 1, "bad_tokens": 1, "missing_timestamp": 1},
+        "outside": 0,
     }
     assert out["window"] == {
         "start": "2026-11-23T00:00:14.771000+00:00",

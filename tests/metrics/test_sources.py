@@ -10,7 +10,7 @@ import pytest
 
 from autoopt.errors import MetricsError, UserError
 from autoopt.metrics import read_metrics, source_from_settings
-from autoopt.metrics.sources import FilesMetrics, OtelMetrics
+from autoopt.metrics.filesource import FilesMetrics, OtelMetrics
 from autoopt.spec.models import FilesSource, PriceOverride, SettingsSpec
 from tests.metrics.helpers import frame
 
@@ -24,8 +24,13 @@ def files(path: str, **extra: object) -> FilesSource:
 
 def test_csv_with_a_broken_line_counts_it_as_unparseable(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text(HEADER + GOOD + "too,few\n" + GOOD, encoding="utf-8")
-    read = FilesMetrics(files("m.csv"), tmp_path).fetch()
-    assert read.rows.as_dict() == {"accepted": 2, "rejected": 1, "reasons": {"unparseable": 1}}
+    read = FilesMetrics(files("m.csv"), tmp_path).rows()
+    assert read.rows.as_dict() == {
+        "accepted": 2,
+        "rejected": 1,
+        "reasons": {"unparseable": 1},
+        "outside": 0,
+    }
     assert read.frame["latency_ms"].tolist() == [120.5, 120.5]
 
 
@@ -41,36 +46,41 @@ def test_gzipped_csv_jsonl_and_parquet_in_a_directory_are_all_read(tmp_path: Pat
     (folder / "b.jsonl").write_text(json.dumps(record) + "\n{not json\n\n", encoding="utf-8")
     frame(5, version="v3").to_parquet(folder / "nested" / "c.parquet")
     (folder / "README.md").write_text("not metrics", encoding="utf-8")
-    read = FilesMetrics(files("metrics/"), tmp_path).fetch()
-    assert read.rows.as_dict() == {"accepted": 7, "rejected": 1, "reasons": {"unparseable": 1}}
+    read = FilesMetrics(files("metrics/"), tmp_path).rows()
+    assert read.rows.as_dict() == {
+        "accepted": 7,
+        "rejected": 1,
+        "reasons": {"unparseable": 1},
+        "outside": 0,
+    }
     assert sorted(read.frame["version"].unique()) == ["v1", "v2", "v3"]
 
 
 def test_a_glob_selects_files(tmp_path: Path) -> None:
     for day in ("2026-11-23", "2026-11-24", "2026-11-25"):
         (tmp_path / f"{day}.csv").write_text(HEADER + GOOD, encoding="utf-8")
-    read = FilesMetrics(files("2026-11-2[34].csv"), tmp_path).fetch()
+    read = FilesMetrics(files("2026-11-2[34].csv"), tmp_path).rows()
     assert read.rows.accepted == 2
 
 
 def test_nothing_to_read_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(MetricsError, match=r"^nope/: no such file or directory$"):
-        FilesMetrics(files("nope/"), tmp_path).fetch()
+        FilesMetrics(files("nope/"), tmp_path).rows()
     (tmp_path / "empty").mkdir()
     with pytest.raises(MetricsError, match="no CSV, JSONL or Parquet files in this directory"):
-        FilesMetrics(files("empty"), tmp_path).fetch()
+        FilesMetrics(files("empty"), tmp_path).rows()
 
 
 def test_a_missing_column_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "day.csv").write_text(HEADER.replace(",error", "") + GOOD[:-7] + "\n", "utf-8")
     with pytest.raises(MetricsError, match=r"^day.csv: missing required column\(s\) error "):
-        FilesMetrics(files("day.csv"), tmp_path).fetch()
+        FilesMetrics(files("day.csv"), tmp_path).rows()
 
 
 def test_column_mapping_from_settings(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text(HEADER.replace("latency_ms", "duration_ms") + GOOD, "utf-8")
     spec = files("m.csv", columns={"latency_ms": "duration_ms"})
-    assert FilesMetrics(spec, tmp_path).fetch().frame["latency_ms"].tolist() == [120.5]
+    assert FilesMetrics(spec, tmp_path).rows().frame["latency_ms"].tolist() == [120.5]
 
 
 def test_metrics_override_picks_the_source_kind(
@@ -82,15 +92,15 @@ def test_metrics_override_picks_the_source_kind(
     over = source_from_settings(settings, tmp_path, "data/*.csv")
     assert isinstance(over, FilesMetrics) and over.spec.path == "data/*.csv"
     with pytest.raises(UserError, match="prometheus is not supported yet"):
-        source_from_settings(settings, tmp_path, "http://localhost:9090").fetch()
+        source_from_settings(settings, tmp_path, "http://localhost:9090").rows()
 
 
 def test_read_metrics_prices_rows_and_keeps_unknown_models_as_nan(tmp_path: Path) -> None:
     rows = HEADER + GOOD + GOOD.replace("gpt-4o", "in-house-7b") + GOOD.replace("gpt-4o", "ft-1")
     (tmp_path / "m.csv").write_text(rows, encoding="utf-8")
-    spec = SettingsSpec.model_validate({"metrics": {"type": "files", "path": "m.csv"}})
     overrides = {"ft-1": PriceOverride(input_per_mtok=1.0, output_per_mtok=2.0)}
-    read = read_metrics(source_from_settings(spec, tmp_path), overrides)
+    spec = SettingsSpec(metrics=files("m.csv"), prices=overrides)
+    read = read_metrics(source_from_settings(spec, tmp_path))
     cost = dict(zip(read.frame["model"], read.frame["cost_usd"], strict=True))
     assert cost["gpt-4o"] == pytest.approx(100 * 2.5e-6 + 50 * 10e-6)
     assert cost["ft-1"] == pytest.approx(100 * 1e-6 + 50 * 2e-6)

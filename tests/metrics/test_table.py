@@ -34,7 +34,7 @@ def test_required_and_optional_partition_the_columns() -> None:
 def test_a_valid_row_becomes_canonical_with_optional_columns_empty_not_zero() -> None:
     frame, report = validate(raw(), "m.csv")
     assert list(frame.columns) == list(COLUMNS)
-    assert report.as_dict() == {"accepted": 1, "rejected": 0, "reasons": {}}
+    assert report.as_dict() == {"accepted": 1, "rejected": 0, "reasons": {}, "outside": 0}
     row = frame.iloc[0]
     assert row["timestamp"] == pd.Timestamp("2026-11-24T10:00:00Z")
     assert math.isnan(row["cost_usd"]) and math.isnan(row["quality"]) and math.isnan(row["ttft_ms"])
@@ -71,6 +71,7 @@ def test_bad_rows_are_rejected_and_counted_by_reason() -> None:
             "bad_tokens": 1,
             "missing_timestamp": 1,
         },
+        "outside": 0,
     }
     assert frame["latency_ms"].tolist() == [120.0, 5.0]
     assert frame["quality"].iloc[1] == 99.5

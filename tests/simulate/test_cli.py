@@ -134,7 +134,7 @@ def test_out_writes_metrics_that_evaluate_reads(
     )  # fmt: skip
     assert code == 0, err
     data = json.loads(out)
-    assert data["rows"] == {"accepted": len(written), "rejected": 0, "reasons": {}}
+    assert data["rows"] == {"accepted": len(written), "rejected": 0, "reasons": {}, "outside": 0}
     counts = {c["version"]: c["n"] for c in data["candidates"]}
     assert counts == written["version"].value_counts().to_dict()
     assert set(counts) == {"v7", *(v for v in counts if v.startswith("v-"))} and len(counts) == 2
