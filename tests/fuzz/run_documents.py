@@ -61,6 +61,9 @@ def main() -> int:
             first.setdefault(outcome.verdict, f"{changes!r:.400}\n{outcome.output[-800:]}")
         if len(whole) < args.processes and counts["documents"] % 97 == 1:
             whole.append(changes)
+        if counts["documents"] % 500 == 0:
+            shown = ", ".join(f"{k} {counts[k]}" for k in ("ok", "bug", "slow", "unlocated"))
+            print(f"{counts['documents']}: {shown}", flush=True)
 
     started = time.perf_counter()
     run()
