@@ -229,11 +229,22 @@ def evaluate_policies(
     step = min(p.spec.analysis.bucket.total_seconds() for p in with_triggers)
     start = min(_window(p, now, step).start for p in with_triggers)
     buckets = aggregate(frame, step, Window(start, now), services)
-    by_service = {str(k): v for k, v in frame.groupby("service", sort=False, observed=True)}
+    longest = max(
+        (
+            t.window
+            for p in with_triggers
+            for t in p.spec.triggers
+            if isinstance(t, ThresholdTrigger)
+        ),
+        default=timedelta(0),
+    )
+    stamps = frame["timestamp"]
+    recent = frame.loc[(stamps >= now - longest) & (stamps < now)]  # what thresholds read
+    by_service = {str(k): v for k, v in recent.groupby("service", sort=False, observed=True)}
     out = []
     for policy in with_triggers:
         service = policy.spec.target.service
-        rows = by_service.get(service, frame.iloc[0:0])
+        rows = by_service.get(service, recent.iloc[0:0])
         signals = signals_for(rows, buckets, policy, configs.get(service), now=now, manual=manual)
         last = {name: at for (s, name), at in (fired or {}).items() if s == service}
         outcome = evaluate(policy.spec.triggers, signals, now=now, last_fired=last)
