@@ -1,10 +1,13 @@
-"""Benchmark: the analysis detectors on seeded series with known changes and with none.
+"""Benchmarks of the analysis: its detectors' statistics, and the cycle's analysis at scale.
 
-    python tests/benchmarks/bench_analyze.py [--trials 300] [--seed 1]
+    python tests/benchmarks/bench_analyze.py detectors [--trials 300] [--seed 1]
+    python tests/benchmarks/bench_analyze.py cycle [--services 1000] [--per-hour 30] [--days 7]
+                                                   [--repeat 3]
 
-Every series is a week of hourly points (168), noise σ = 1 around a level. Each detector is
-run *online*: on every prefix of the series, as ``autoopt cycle`` would each hour, and a
-change counts as found at the first prefix whose analysis reports it. Printed per detector:
+**detectors** — every series is a week of hourly points (168), noise σ = 1 around a level.
+Each detector is run *online*: on every prefix of the series, as ``autoopt cycle`` would
+each hour, and a change counts as found at the first prefix whose analysis reports it.
+Printed per detector:
 
 * **false alarms** — on series without any change: the share of series in which anything was
   reported — by one analysis of the whole week, and by any of the hourly (online) analyses —
@@ -14,14 +17,28 @@ change counts as found at the first prefix whose analysis reports it. Printed pe
 * the named baseline on the same series: a **static threshold** (Flagger style) — a point
   beyond the mean ± 3 sd of the first day, two in a row.
 
-The same numbers are quoted in docs/analyze.md ("Measured").
+**cycle** — generates a GitOps repository (one policy and config per service; each policy
+declares a critical threshold trigger, an anomaly, a drift and a projected-budget trigger with
+a daily budget) and a Parquet file of ``services × per-hour × 24 × days`` rows. Then,
+interleaved in the same run, each in its own Python process: the **baseline** (load the
+documents and read the metrics: what any cycle does anyway), the **analysis** (the same, then
+every policy's triggers evaluated at ``now`` by
+:func:`autoopt.monitor.triggers.evaluate_policies`), and ``autoopt cycle --dry-run`` when the
+command exists. Printed: median wall times, the ratio analysis / baseline and the breakdown by
+phase. The target of issue #15: the whole cycle with analysis under 60 s for 1,000 services.
+
+The numbers are quoted in docs/analyze.md ("Measured").
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -152,12 +169,142 @@ def run(trials: int, seed: int) -> None:
         print(line)
 
 
+POLICY = """apiVersion: autoopt/v1
+kind: Policy
+metadata: {{name: {s}}}
+spec:
+  target: {{service: {s}, config: configs/{s}.yaml}}
+  objectives: [{{metric: cost_per_request, goal: minimize}}]
+  budgets: [{{period: daily, limit_usd: 50}}]
+  triggers:
+    - {{name: errors, type: threshold, metric: error_rate, above: 0.15, window: 5m,
+       priority: critical, action: rollback}}
+    - {{name: slow, type: anomaly, metric: latency_p95_ms}}
+    - {{name: mix, type: drift}}
+    - {{name: spend, type: budget, at: 0.9, projected: true}}
+"""
+CONFIG = """apiVersion: autoopt/v1
+kind: LLMConfig
+metadata: {{name: {s}}}
+spec:
+  stable: {{version: v1, params: {{model: gpt-4o-mini}}}}
+"""
+CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from datetime import datetime, UTC
+from autoopt.metrics import read_metrics, source_from_settings
+from autoopt.spec.repository import load_repository
+repo = load_repository(sys.argv[1]); t1 = time.perf_counter()
+frame = read_metrics(source_from_settings(repo.settings.spec, repo.root)).frame
+t2 = time.perf_counter(); fired = None
+if sys.argv[2] == "analysis":
+    from autoopt.monitor.triggers import evaluate_policies
+    configs = {k: v.document for k, v in repo.configs.items()}
+    found = evaluate_policies([p.document for p in repo.policies.values()], configs, frame,
+                              now=datetime(2026, 11, 25, tzinfo=UTC))
+    fired = sum(bool(f.outcome.fired) for f in found)
+t3 = time.perf_counter()
+print(json.dumps({"documents": t1 - t0, "metrics": t2 - t1, "triggers": t3 - t2, "fired": fired}))
+"""
+
+
+def generate(root: Path, services: int, per_hour: int, days: int) -> int:
+    import numpy as np
+    import pandas as pd
+
+    (root / "policies").mkdir(parents=True)
+    (root / "configs").mkdir()
+    (root / "metrics").mkdir()
+    (root / "autoopt.yaml").write_text(
+        "apiVersion: autoopt/v1\nkind: Settings\nmetadata: {name: bench}\n"
+        "spec:\n  metrics: {type: files, path: metrics/}\n",
+        encoding="utf-8",
+    )
+    names = [f"svc-{i:04d}" for i in range(services)]
+    for s in names:
+        (root / "policies" / f"{s}.yaml").write_text(POLICY.format(s=s), encoding="utf-8")
+        (root / "configs" / f"{s}.yaml").write_text(CONFIG.format(s=s), encoding="utf-8")
+    rng = np.random.default_rng(1)
+    n = services * per_hour * 24 * days
+    start = pd.Timestamp("2026-11-18T00:00:00Z")
+    frame = pd.DataFrame(
+        {
+            "timestamp": start + pd.to_timedelta(np.sort(rng.uniform(0, days * 86400, n)), "s"),
+            "service": np.array(names)[rng.integers(0, services, n)],
+            "version": "v1",
+            "model": "gpt-4o-mini",
+            "latency_ms": rng.lognormal(6.5, 0.4, n).round(1),
+            "tokens_in": rng.integers(500, 3000, n),
+            "tokens_out": rng.integers(50, 400, n),
+            "cost_usd": rng.lognormal(-6, 0.5, n).round(7),
+            "error": rng.random(n) < 0.02,
+        }
+    )
+    frame.to_parquet(root / "metrics" / "requests.parquet", index=False)
+    return n
+
+
+def _child(repo: Path, mode: str) -> tuple[float, dict[str, float]]:
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(repo), mode], check=True, capture_output=True, text=True
+    )
+    return time.perf_counter() - began, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cycle(repo: Path) -> float | None:
+    autoopt = Path(sys.executable).with_name("autoopt")
+    if subprocess.run([str(autoopt), "cycle", "--help"], capture_output=True).returncode != 0:
+        return None
+    began = time.perf_counter()
+    subprocess.run([str(autoopt), "cycle", "--dry-run", "--repo", str(repo)], capture_output=True)
+    return time.perf_counter() - began
+
+
+def cycle_main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        rows = generate(repo, args.services, args.per_hour, args.days)
+        print(f"{args.services} services, {rows:,} rows over {args.days} days (Parquet)")
+        base, full, cycles, parts = [], [], [], []
+        for _ in range(args.repeat):  # interleaved
+            base.append(_child(repo, "baseline")[0])
+            wall, split = _child(repo, "analysis")
+            full.append(wall)
+            parts.append(split)
+            cycle = _cycle(repo)
+            if cycle is not None:
+                cycles.append(cycle)
+        b, a = statistics.median(base), statistics.median(full)
+        print(
+            f"baseline (documents + metrics): {b:.1f} s   analysis: {a:.1f} s   ratio {a / b:.2f}"
+        )
+        for key in ("documents", "metrics", "triggers"):
+            print(f"  {key:10} {statistics.median(p[key] for p in parts):6.1f} s")
+        print(f"  services with a trigger fired: {parts[-1]['fired']} of {args.services}")
+        if cycles:
+            print(f"autoopt cycle --dry-run: {statistics.median(cycles):.1f} s (target < 60 s)")
+        else:
+            print("autoopt cycle: not on this checkout (the analysis step above is what it adds)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=1)
+    parts = parser.add_subparsers(dest="part", required=True)
+    detectors = parts.add_parser("detectors")
+    detectors.add_argument("--trials", type=int, default=300)
+    detectors.add_argument("--seed", type=int, default=1)
+    cycle = parts.add_parser("cycle")
+    cycle.add_argument("--services", type=int, default=1000)
+    cycle.add_argument("--per-hour", type=int, default=30)
+    cycle.add_argument("--days", type=int, default=7)
+    cycle.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    run(args.trials, args.seed)
+    if args.part == "detectors":
+        run(args.trials, args.seed)
+    else:
+        cycle_main(args)
 
 
 if __name__ == "__main__":
