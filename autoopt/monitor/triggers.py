@@ -144,7 +144,7 @@ def _drift(
     return out
 
 
-def _budgets(
+def budget_states(
     series: Mapping[str, Series], buckets: Buckets, service: str, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     from autoopt.analyze.budget import Limit, burn
@@ -191,7 +191,7 @@ def signals_for(
         thresholds=thresholds,
         anomalies=_anomalies(series, policy, policy.spec.analysis.min_sample),
         drift=_drift(series, buckets, service, window, policy),
-        budgets=_budgets(series, buckets, service, policy, now) if policy.spec.budgets else {},
+        budgets=budget_states(series, buckets, service, policy, now) if policy.spec.budgets else {},
         manual=manual,
         in_watch=in_watch,
     )

@@ -21,14 +21,10 @@ DEFAULT_BASELINE = timedelta(minutes=30)
 
 
 def watch_triggers(triggers: Triggers) -> dict[str, float]:
-    out = {
-        "error_rate": triggers.error_rate_increase,
-        "latency_p95": triggers.latency_p95_increase,
-        "quality": triggers.quality_decrease,
-    }
-    if triggers.cost_increase is not None:
-        out["cost"] = triggers.cost_increase
-    return out
+    """The strategy's rollback triggers, keyed as the stage judge keys them."""
+    from autoopt.decide.judge import configured
+
+    return configured(triggers)
 
 
 def _moments(values: np.ndarray) -> tuple[int, float, float]:
