@@ -19,10 +19,11 @@ from autoopt.gitops.forge import Forge
 from autoopt.rollout import edits, messages
 from autoopt.rollout.ports import RolloutGit
 from autoopt.rollout.state import RepoState, pr_number, read_state
-from autoopt.rollout.stop import STOP_FILE, stop_text
+from autoopt.rollout.stop import STOP_FILE, EmergencyStop, stop_text
 from autoopt.spec.load import Loaded, load_string
 from autoopt.spec.models import LLMConfig
 from autoopt.spec.repository import Repository
+from autoopt.values import Reason
 
 MAX_ATTEMPTS = 5
 
@@ -50,10 +51,76 @@ class ControlResult:
     notes: tuple[str, ...] = field(default=())
 
 
-def _message(title: str, reason: str, trailers: Iterable[tuple[str, str]]) -> str:
+def _message(title: str, reason: str, trailers: Iterable[tuple[str, str]], actor: str = "") -> str:
+    extra = ((tr.ACTOR, actor),) if actor else ()
     return messages.format_message(
-        title, [f"Reason: {messages.one_line(reason)}"], (*trailers, (tr.REASON, reason))
+        title, [f"Reason: {messages.one_line(reason)}"], (*trailers, (tr.REASON, reason), *extra)
     )
+
+
+def block_reason(stop: EmergencyStop | None, config: LLMConfig | None) -> Reason | None:
+    """Why nothing may be proposed or promoted for ``config`` now (None: nothing stops it).
+
+    The emergency stop blocks every service; a paused service is blocked on its own. The
+    reason's values say who set the stop and when, so one line tells the whole story.
+    """
+    if stop is not None:
+        who = f" by {stop.by}" if stop.by else ""
+        when = f" at {stop.at}" if stop.at else ""
+        return Reason(
+            "emergency_stop",
+            f"emergency stop set{who}{when}: {stop.reason}; nothing is proposed or promoted "
+            "until it is lifted",
+            {"reason": stop.reason, "by": stop.by, "at": stop.at},
+        )
+    if config is not None and config.spec.paused:
+        why = config.spec.pause_reason or "no reason given"
+        return Reason(
+            "paused",
+            f"{config.metadata.name} is paused ({why}); nothing is proposed or promoted "
+            "until it is resumed",
+            {"reason": why},
+        )
+    return None
+
+
+def blocked_for(repository: Repository, service: str) -> Reason | None:
+    """:func:`block_reason` for ``service`` as the repository's work tree has it now."""
+    from autoopt.rollout.stop import read_stop
+
+    config = repository.configs.get(service)
+    stop = read_stop(repository.root)
+    if config is None:
+        return block_reason(stop, None) if stop is not None else None
+    return block_reason(stop, config.document)
+
+
+@dataclass(frozen=True)
+class PauseInfo:
+    """Who paused a service, when and why — read back from the pause commit."""
+
+    reason: str
+    by: str
+    at: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"reason": self.reason, "by": self.by, "at": self.at}
+
+
+def pause_info(config: LLMConfig, commits: Iterable[tuple[datetime, str, str]]) -> PauseInfo | None:
+    """The pause of ``config`` (None when running), from its commits ``(at, author, message)``
+    newest first: the actor trailer (or the author) and the time of the latest pause commit."""
+    if not config.spec.paused:
+        return None
+    reason = config.spec.pause_reason or ""
+    name = config.metadata.name
+    for at, author, message in commits:
+        pairs = tr.parse_trailers(message)
+        if tr.first(pairs, messages.ACTION) != "pause" or name not in tr.values(pairs, tr.SERVICE):
+            continue
+        by = tr.first(pairs, tr.ACTOR) or author
+        return PauseInfo(reason or tr.first(pairs, tr.REASON) or "", by, at.isoformat())
+    return PauseInfo(reason, "", "")  # paused by a hand edit of the file
 
 
 def _config(repo: Repository, service: str) -> Loaded[LLMConfig]:
@@ -67,7 +134,9 @@ def _rel(repo: Repository, loaded: Loaded[Any]) -> str:
     return loaded.path.resolve().relative_to(repo.root.resolve()).as_posix()
 
 
-def plan_pause(state: RepoState, service: str | None, *, paused: bool, reason: str) -> ControlPlan:
+def plan_pause(
+    state: RepoState, service: str | None, *, paused: bool, reason: str, actor: str = ""
+) -> ControlPlan:
     """Pause (or resume) one service, or every service when ``service`` is None."""
     repo = state.repository
     names = [service] if service else sorted(repo.configs)
@@ -82,7 +151,8 @@ def plan_pause(state: RepoState, service: str | None, *, paused: bool, reason: s
     trailers = [(messages.ACTION, verb), *((tr.SERVICE, n) for n in names)]
     done = "paused" if paused else "running"
     summary = f"{who}: {done}" if files else f"{who}: already {done}; nothing to change"
-    return ControlPlan(verb, summary, files, _message(title, reason, trailers), (), tuple(names))
+    message = _message(title, reason, trailers, actor)
+    return ControlPlan(verb, summary, files, message, (), tuple(names))
 
 
 def plan_emergency_stop(
@@ -103,7 +173,8 @@ def plan_emergency_stop(
             else f"the emergency stop is already set ({state.stop.reason if state.stop else ''})"
         )
         action = "emergency-stop"
-    return ControlPlan(action, summary, files, _message(title, reason, [(messages.ACTION, action)]))
+    message = _message(title, reason, [(messages.ACTION, action)], by)
+    return ControlPlan(action, summary, files, message)
 
 
 def plan_rollback(
@@ -113,6 +184,7 @@ def plan_rollback(
     reason: str,
     to: str | None = None,
     history: Callable[[str], Iterable[tuple[str, str]]] = lambda _path: (),
+    actor: str = "",
 ) -> ControlPlan:
     """Roll ``service`` back: drop its canary, restore ``previous``, or go back ``to`` a version."""
     repo = state.repository
@@ -140,7 +212,12 @@ def plan_rollback(
         comments = ((number, body),)
     summary = f"{service}: {rolled} rolled back; {stable} is stable"
     return ControlPlan(
-        "rollback", summary, {path: text}, _message(title, reason, trailers), comments, (service,)
+        "rollback",
+        summary,
+        {path: text},
+        _message(title, reason, trailers, actor),
+        comments,
+        (service,),
     )
 
 

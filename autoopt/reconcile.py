@@ -11,73 +11,50 @@ makes the plan observe and report only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from autoopt.errors import StaleHead
 from autoopt.gitops import trailers as tr
 from autoopt.gitops.forge import Forge, PRRequest
-from autoopt.rollout import messages
+from autoopt.rollout import messages, progress
 from autoopt.rollout.machine import Action, Evidence, Phase, Transition, phase_of, transition
-from autoopt.rollout.observe import Frames, evidence_for, recovery, split_by_service
+from autoopt.rollout.observe import evidence_for, recovery, split_by_service
+from autoopt.rollout.plans import (
+    Blocked,
+    ReconcilePlan,
+    ReconcileResult,
+    ServicePlan,
+    ServiceResult,
+    Via,
+)
 from autoopt.rollout.ports import RolloutGit
 from autoopt.rollout.state import RepoState, pr_number, read_state
-from autoopt.rollout.stop import EmergencyStop
 from autoopt.spec.load import Loaded
 from autoopt.spec.models import LLMConfig, Policy, Strategy
 from autoopt.spec.repository import Repository
-from autoopt.values import Reason
 
-Blocked = Literal["paused", "emergency_stop"]
-PlanPhase = Literal["rollout", "watch", "recovery"]
-Via = Literal["commit", "pr"]
+if TYPE_CHECKING:
+    from autoopt.metrics import MetricsRead
+    from autoopt.rollout.gitport import BaseBranch
+    from autoopt.spec.models import Settings
+
 MAX_ATTEMPTS = 5
-__all__ = ["RepoState", "apply", "plan", "pr_number", "preview", "read_state"]
-
-
-@dataclass(frozen=True)
-class ServicePlan:
-    service: str
-    path: str  # the config file, relative to the repository root
-    phase: PlanPhase  # rollout | watch | recovery (after a rollback: reported only)
-    stable: str
-    canary: str | None  # the version being rolled out (the new stable in the watch phase)
-    step: int | None
-    weight: int | None
-    verdict: str
-    action: Action
-    reasons: tuple[Reason, ...]
-    policy: str | None
-    proposal: str | None
-    new_text: str | None  # what the file becomes; None when nothing changes
-    message: str
-    via: Via | None  # how the change lands; None when nothing changes
-    blocked: Blocked | None = None  # why a change was not planned although judged
-    promotion: str = "auto"  # the policy's promotion mode: auto | pr
-
-
-@dataclass(frozen=True)
-class ReconcilePlan:
-    now: datetime
-    head: str | None
-    stop: EmergencyStop | None
-    services: tuple[ServicePlan, ...]
-    base: str = "main"  # the base branch rollouts commit to
-    metrics: Frames = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def changes(self) -> tuple[ServicePlan, ...]:
-        return tuple(s for s in self.services if s.via is not None)
-
-    @property
-    def needs_forge(self) -> bool:
-        """True when applying opens a step PR or comments on a rollout's pull request."""
-        return any(
-            s.via == "pr" or (s.verdict == "rollback" and (s.proposal or s.promotion == "pr"))
-            for s in self.changes
-        )
+__all__ = [
+    "ReconcilePlan",
+    "ReconcileResult",
+    "RepoState",
+    "ServicePlan",
+    "ServiceResult",
+    "apply",
+    "plan",
+    "pr_number",
+    "preview",
+    "read_state",
+    "run_once",
+]
 
 
 def active(state: RepoState) -> bool:
@@ -227,6 +204,7 @@ def _service_plan(
         via=via,
         blocked=blocked if moved.new_text is not None else None,
         promotion=policy.spec.promotion if policy is not None else "auto",
+        steps=tuple(canary.steps) if canary is not None else (),
     )
 
 
@@ -243,24 +221,6 @@ def _relative(root: Path, path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- apply
-
-
-@dataclass(frozen=True)
-class ServiceResult:
-    plan: ServicePlan
-    applied: bool
-    commit: str | None = None
-    pull_request: str | None = None  # URL of the step's pull request (promotion: pr)
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ReconcileResult:
-    now: datetime
-    stop: EmergencyStop | None
-    services: tuple[ServiceResult, ...]
-    attempts: int  # 1 when the first push went through; more after StaleHead retries
-    head: str | None = None
 
 
 def preview(plan_: ReconcilePlan) -> ReconcileResult:
@@ -285,6 +245,9 @@ def apply(
         results = [
             _finish(s, committed.get(s.service), current.base, git, forge) for s in current.services
         ]
+        if forge is not None and current.wants_forge:
+            history = git.history()
+            results = [progress.post(r, history, forge, current.now) for r in results]
         return ReconcileResult(current.now, current.stop, tuple(results), attempt, head)
     raise StaleHead(
         f"the base branch kept moving: gave up after {attempts} attempts; run reconcile again"
@@ -312,12 +275,8 @@ def _finish(
     if commit is None:
         return ServiceResult(service, applied=False)
     notes: tuple[str, ...] = ()
-    if service.verdict == "rollback" and service.proposal:
-        notes = (
-            _comment_rollback(service, commit, forge)
-            if forge is not None
-            else ("no forge: the pull request was not commented",)
-        )
+    if service.verdict == "rollback" and service.proposal and forge is None:
+        notes = ("no forge: the pull request was not commented",)
     if service.verdict == "rollback" and service.promotion == "pr" and forge is not None:
         notes += _comment_step_prs(service, commit, forge)
     return ServiceResult(service, applied=True, commit=commit, notes=notes)
@@ -353,15 +312,57 @@ def _open_step_pr(service: ServicePlan, base: str, git: RolloutGit, forge: Forge
     return ServiceResult(service, applied=True, commit=sha, pull_request=pr.url)
 
 
-def _comment_rollback(service: ServicePlan, commit: str, forge: Forge) -> tuple[str, ...]:
-    number = pr_number(service.proposal or "")
-    if number is None:
-        return (f"cannot comment: {service.proposal!r} is not a pull-request reference",)
-    lines = [
-        f"**autoopt rolled back `{service.service}` {service.canary}** in {commit[:12]}; "
-        f"{service.stable} stays stable.",
-        "",
-        *messages.reason_lines(service.reasons),
-    ]
-    forge.comment(number, "\n".join(lines), marker=f"autoopt-rollback-{service.service}")
-    return (f"commented on pull request #{number}",)
+# --------------------------------------------------------------------------- one round
+
+
+def run_once(
+    repo: Path,
+    metrics_src: str | None,
+    *,
+    dry_run: bool,
+    now: datetime,
+    env: Mapping[str, str],
+) -> tuple[ReconcileResult, MetricsRead | None]:
+    """One round: read (and for real runs sync) the repository, judge, apply or preview."""
+    from autoopt.rollout.runner import base_branch, forge_for, read_metrics
+    from autoopt.rollout.state import read_settings
+
+    settings = read_settings(repo)
+    git = None if dry_run else base_branch(repo, settings, now)
+    if git is not None:
+        head = git.sync()
+        state = read_state(repo, head, git.history(), git.landed_at)
+    else:
+        seen = _read_only(repo, settings, now)
+        history, landed = (seen.history(), seen.landed_at) if seen else ([], None)
+        state = read_state(repo, None, history, landed)
+    read = read_metrics(repo, settings, metrics_src) if active(state) else None
+    planned = plan(state, read.frame if read is not None else None, now=now)
+    if git is None:
+        return preview(planned), read
+    forge = forge_for(git, settings, env) if planned.needs_forge else None
+    if forge is None and planned.wants_forge:
+        forge = soft_forge(lambda: forge_for(git, settings, env))
+    return apply(planned, git, forge), read
+
+
+def soft_forge(make: Callable[[], Forge]) -> Forge | None:
+    """The forge for what is best effort (progress comments): None when it cannot be made
+    (no token on a laptop); the rollout's commits do not wait for it."""
+    from autoopt.errors import ForgeError
+
+    try:
+        return make()
+    except ForgeError:
+        return None
+
+
+def _read_only(repo: Path, settings: Settings, now: datetime) -> BaseBranch | None:
+    """The base branch for a dry run, read without syncing; None outside a git clone."""
+    from autoopt.errors import GitOpsError
+    from autoopt.rollout.runner import base_branch
+
+    try:
+        return base_branch(repo, settings, now)
+    except GitOpsError:
+        return None

@@ -7,8 +7,12 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.github.ghserver import GitHubServer
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -90,3 +94,17 @@ def remote(tmp_path: Path, git_identity: Path) -> Remote:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(origin), str(clone))
     return Remote(origin=origin, clone=clone, tmp=tmp_path)
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    """The GitHub-shaped server (tests/github); a request that breaks GitHub's OpenAPI
+    description fails the test."""
+    from tests.github.ghserver import TOKEN, GitHubServer
+
+    server = GitHubServer(TOKEN).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert server.violations == [], "\n".join(server.violations)

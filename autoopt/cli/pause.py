@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
 import click
 
 from autoopt.cli.options import format_option, repo_option
-from autoopt.cli.reconcile import dry_run_option, reason_option, run_control
+from autoopt.cli.reconcile import actor, dry_run_option, reason_option, run_control
 
 
 @click.command("pause")
@@ -24,5 +25,7 @@ def command(service: str | None, repo: Path, reason: str, dry_run: bool, fmt: st
     """
     from autoopt.controls import plan_pause
 
-    build = partial(plan_pause, service=service, paused=True, reason=reason)
+    build = partial(
+        plan_pause, service=service, paused=True, reason=reason, actor=actor(repo, os.environ)
+    )
     run_control(repo, build, dry_run=dry_run, fmt=fmt)

@@ -15,6 +15,7 @@ from autoopt.errors import GitOpsError
 
 if TYPE_CHECKING:
     from autoopt.propose import ProposalPlan, ProposalResult
+    from autoopt.values import Reason
 
 
 @click.command("propose")
@@ -52,10 +53,18 @@ def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
     it again updates the same branch and pull request. With --dry-run nothing is written.
     """
     from autoopt import propose
+    from autoopt.controls import blocked_for
     from autoopt.spec.repository import load_repository
 
     now = parse_now(now_text)
     documents = load_repository(repo)
+    service = documents.policy(policy).document.spec.target.service
+    blocked = blocked_for(documents, service)
+    if blocked is not None:  # the controls hold: no metrics read, nothing written
+        click.echo(
+            render_skipped(documents.policy(policy).document.metadata.name, service, blocked, fmt)
+        )
+        return
     decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
     simulation = (
         propose.simulation_for(repo, policy, decision, metrics_src=metrics_src, seed=seed)
@@ -87,6 +96,25 @@ def _apply(
             f"forge github needs the branch pushed, but there is no remote {remote!r}"
         )
     return propose.apply(plan, git, forge)
+
+
+def render_skipped(policy: str, service: str, reason: Reason, fmt: str) -> str:
+    """A proposal the controls stopped: one line (or the JSON contract with ``skipped``)."""
+    if fmt == "json":
+        data: dict[str, object] = {
+            "decision": "skipped",
+            "service": service,
+            "policy": policy,
+            "from": None,
+            "to": None,
+            "predicted": {},
+            "confidence": None,
+            "risk": None,
+            "reasons": [{"code": reason.code, "message": reason.message}],
+            "plan": None,
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    return f"{service} (policy {policy}): skipped: {reason.message}"
 
 
 def render_markdown(plan: ProposalPlan, result: ProposalResult | None) -> str:

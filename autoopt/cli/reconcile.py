@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,7 +57,7 @@ def command(
     expected old head (a concurrent run makes this one re-read and re-judge). A paused config
     or the emergency stop (.autoopt/EMERGENCY_STOP) makes it observe and report only.
     """
-    from autoopt.rollout import runner
+    from autoopt import reconcile
     from autoopt.spec.durations import parse_duration
 
     try:
@@ -65,14 +65,14 @@ def command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--watch") from None
     if every is None:
-        result, read = runner.run_once(
+        result, read = reconcile.run_once(
             repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
         )
         click.echo(render(result, read, fmt))
         return
     while True:  # until interrupted; a round that fails is reported and the next one runs
         try:
-            result, read = runner.run_once(
+            result, read = reconcile.run_once(
                 repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
             )
             click.echo(render(result, read, fmt, one_line=True))
@@ -133,7 +133,7 @@ def render(
         return json.dumps(as_json(result, read), indent=None if one_line else 2)
     lines = [] if read is None else [f"metrics: {read.source}; {read.rows.line()}"]
     if result.stop is not None:
-        lines.append(f"EMERGENCY STOP ({result.stop.reason}): observing only")
+        lines.append(f"{result.stop.line()}; observing only")
     header = (
         "SERVICE",
         "STABLE",
@@ -215,6 +215,31 @@ def render_control(result: ControlResult, fmt: str, *, dry_run: bool) -> str:
     elif result.commit:
         lines.append(f"committed {result.commit[:12]}")
     return "\n".join([*lines, *result.notes])
+
+
+def actor(repo: Path, env: Mapping[str, str]) -> str:
+    """Who is asking for a control: the workflow's actor inside GitHub Actions, else the git
+    identity configured for ``repo`` (else the login name). Recorded as ``Autoopt-Actor``."""
+    import getpass
+
+    from autoopt.errors import GitOpsError
+    from autoopt.gitops.actions import Actions
+
+    actions = Actions.from_env(env)
+    if actions is not None and actions.actor:
+        return f"{actions.actor} (GitHub Actions)"
+    try:
+        from autoopt.gitops.repo import GitRepo
+
+        person = GitRepo(repo).person()
+    except GitOpsError:
+        person = ""
+    if person:
+        return person
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def reason_option(func: F) -> F:

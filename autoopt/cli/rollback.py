@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from autoopt.cli.options import format_option, repo_option
-from autoopt.cli.reconcile import dry_run_option, reason_option, run_control
+from autoopt.cli.reconcile import actor, dry_run_option, reason_option, run_control
 
 if TYPE_CHECKING:
     from autoopt.controls import ControlPlan
@@ -44,7 +45,9 @@ def command(
         versions = GitRepo(repo).file_versions(path)
         return [(v.sha, v.text) for v in reversed(versions)]
 
+    who = actor(repo, os.environ)
+
     def build(state: RepoState) -> ControlPlan:
-        return plan_rollback(state, service, reason=reason, to=version, history=history)
+        return plan_rollback(state, service, reason=reason, to=version, history=history, actor=who)
 
     run_control(repo, build, dry_run=dry_run, fmt=fmt, forge=True)

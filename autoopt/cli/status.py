@@ -22,6 +22,7 @@ def command(repo: Path, fmt: str, now_text: str | None) -> None:
     from autoopt.gitops import audit
     from autoopt.gitops.local import LocalForge
     from autoopt.gitops.repo import GitRepo
+    from autoopt.rollout.stop import read_stop
     from autoopt.spec.repository import load_repository
 
     now = parse_now(now_text)
@@ -34,11 +35,47 @@ def command(repo: Path, fmt: str, now_text: str | None) -> None:
     open_prs = []
     if git is not None and documents.settings.spec.forge.type == "local":
         open_prs = [audit.pr_dict(p) for p in LocalForge(git, now=now).list_prs(state="open")]
+    stop = read_stop(documents.root)
+    pauses = _pauses(documents, git)
     if fmt == "json":
-        data = {"services": [r.as_dict() for r in rows], "proposals": open_prs}
+        data = {
+            "emergency_stop": None if stop is None else stop.as_dict(),
+            "services": [{**r.as_dict(), "pause": pauses.get(r.service)} for r in rows],
+            "proposals": open_prs,
+        }
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    click.echo(_table(rows, open_prs))
+    lines = [] if stop is None else [stop.line()]
+    lines.append(_table(rows, open_prs))
+    for service, pause in sorted(pauses.items()):
+        if pause is not None:
+            lines.append(_pause_line(service, pause))
+    click.echo("\n".join(lines))
+
+
+def _pauses(documents: Any, git: Any) -> dict[str, dict[str, str] | None]:
+    """Who paused which service, when and why (from the pause commits of its config)."""
+    from autoopt.controls import pause_info
+    from autoopt.gitops import audit
+
+    found: dict[str, dict[str, str] | None] = {}
+    for service, loaded in sorted(documents.configs.items()):
+        commits = []
+        if git is not None and loaded.document.spec.paused:
+            path = audit.config_path(documents, service)
+            commits = [
+                (c.committed_at, f"{c.author_name} <{c.author_email}>", c.message)
+                for c in git.log(["HEAD"], [path], max_count=50)
+            ]
+        info = pause_info(loaded.document, commits)
+        found[service] = None if info is None else info.as_dict()
+    return found
+
+
+def _pause_line(service: str, pause: dict[str, str]) -> str:
+    who = f" by {pause['by']}" if pause["by"] else ""
+    when = f" at {pause['at']}" if pause["at"] else ""
+    return f"PAUSED {service}{who}{when}: {pause['reason'] or 'no reason given'}"
 
 
 def _age(seconds: float | None) -> str:

@@ -187,7 +187,7 @@ class RealReconciler:
         self.last: tuple[str, tuple[str, ...]] | None = None
 
     def __call__(self, ctx: simulator.StageContext) -> str:
-        from autoopt.rollout.runner import run_once
+        from autoopt.reconcile import run_once
 
         if self.outcome.result in ("promoted", "rolled_back"):
             return "hold"

@@ -43,7 +43,28 @@ class PRRequest:
     draft: bool = False
 
 
+def marker_tag(marker: str) -> str:
+    """The invisible HTML comment that identifies an autoopt comment: ``<!-- autoopt:x -->``.
+
+    A marker is a name (``autoopt:progress:chat-service``); one already written as an HTML
+    comment is taken as it is. Both forges find a sticky comment by this tag."""
+    text = marker.strip()
+    if text.startswith("<!--") and text.endswith("-->"):
+        return text
+    return f"<!-- {text} -->"
+
+
+def tagged(body: str, marker: str) -> str:
+    """``body`` carrying ``marker``'s tag (appended when it is not in the body yet)."""
+    tag = marker_tag(marker)
+    return body if tag in body else f"{body}\n\n{tag}"
+
+
 class Forge(Protocol):
+    #: True when the pull requests are shared by every clone (GitHub); False for the local
+    #: forge, whose pull requests live in one clone's git directory.
+    shared: bool
+
     def find_pr(self, head: str, *, state: PRState | Literal["all"] = "open") -> PullRequest | None:
         """The newest pull request from branch ``head`` in ``state``, or None."""
         ...
@@ -55,7 +76,12 @@ class Forge(Protocol):
         ...
 
     def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
-        """Comment on a PR; with ``marker`` the comment carrying it is edited in place (sticky)."""
+        """Comment on a PR; with ``marker`` the comment carrying its invisible tag is edited in
+        place (sticky), so a pull request carries one such comment however often it is posted."""
+        ...
+
+    def close(self, number: int) -> PullRequest:
+        """Close pull request ``number`` without merging it."""
         ...
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None: ...

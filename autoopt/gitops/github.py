@@ -22,7 +22,7 @@ import requests
 
 from autoopt import __version__
 from autoopt.errors import ForgeError
-from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState
+from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState, marker_tag, tagged
 from autoopt.gitops.http import RateLimited, RetryPolicy, Sender, TransportFailure
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ def _matches(pr: PullRequest, state: PRState | Literal["all"]) -> bool:
 
 class GitHubForge:
     """``Forge`` over GitHub REST v3 (github.com or GitHub Enterprise Server)."""
+
+    shared = True  # every clone sees the same pull requests
 
     def __init__(
         self,
@@ -282,6 +284,13 @@ class GitHubForge:
         log.info("pull request #%d %s", pr.number, "created" if created else "updated")
         return pr, created
 
+    def close(self, number: int) -> PullRequest:
+        """Close #number unmerged (``PATCH …/pulls/{number}`` with ``state: closed``)."""
+        operation = f"close pull request #{number}"
+        return self._parse_pr(
+            self._json("PATCH", f"/pulls/{number}", operation, {"state": "closed"})
+        )
+
     # -- comments, labels, statuses ----------------------------------------------------------
 
     def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
@@ -290,11 +299,10 @@ class GitHubForge:
         if marker is None:
             self._json("POST", f"/issues/{number}/comments", operation, {"body": body})
             return
-        if marker not in body:
-            body = f"{body}\n\n{marker}"
+        tag, body = marker_tag(marker), tagged(body, marker)
         path = f"/issues/{number}/comments"
         for item in self._pages(path, f"list comments of #{number}", {}):
-            if marker in str(item.get("body") or ""):
+            if tag in str(item.get("body") or ""):
                 if item.get("body") != body:
                     url = f"/issues/comments/{int(item['id'])}"
                     self._json("PATCH", url, f"edit comment on #{number}", {"body": body})

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoopt.errors import ForgeError, GitOpsError
-from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState
+from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState, marker_tag, tagged
 from autoopt.gitops.repo import GitRepo
 
 
@@ -33,6 +33,8 @@ def _write_atomic(path: Path, data: Any) -> None:
 
 class LocalForge:
     """Pull requests as JSON files under ``.git/autoopt/``; ``now`` stamps what changes."""
+
+    shared = False  # the pull requests live in this clone's git directory
 
     def __init__(self, git: GitRepo, *, now: datetime, author: str = "autoopt[bot]") -> None:
         self.git = git
@@ -81,8 +83,11 @@ class LocalForge:
     def _stamp(self) -> str:
         return self.now.isoformat()
 
-    @staticmethod
-    def _view(data: dict[str, Any]) -> PullRequest:
+    def _view(self, data: dict[str, Any]) -> PullRequest:
+        """The pull request as GitHub would show it: an open one's head follows its branch."""
+        head_sha = str(data.get("head_sha", ""))
+        if data["state"] == "open":
+            head_sha = self.git.branch_sha(str(data["head"])) or head_sha
         return PullRequest(
             number=int(data["number"]),
             title=str(data["title"]),
@@ -92,7 +97,7 @@ class LocalForge:
             state=data["state"],
             url=f"local:pulls/{data['number']}",
             labels=tuple(data.get("labels", ())),
-            head_sha=str(data.get("head_sha", "")),
+            head_sha=head_sha,
             author=str(data.get("author", "")),
             closed_at=data.get("closed_at"),
         )
@@ -148,13 +153,14 @@ class LocalForge:
     def comment(self, number: int, body: str, *, marker: str | None = None) -> None:
         data = self._read(number)
         comments: list[dict[str, Any]] = data.setdefault("comments", [])
-        tagged = f"{body}\n\n<!-- {marker} -->" if marker else body
+        tag = marker_tag(marker) if marker else None
+        text = tagged(body, marker) if marker else body
         for item in comments:
-            if marker and item.get("marker") == marker:
-                item.update(body=tagged, updated_at=self._stamp())
+            if tag and tag in str(item.get("body", "")):
+                item.update(body=text, updated_at=self._stamp())
                 break
         else:
-            comments.append({"body": tagged, "marker": marker, "created_at": self._stamp()})
+            comments.append({"body": text, "marker": tag, "created_at": self._stamp()})
         _write_atomic(self._path(number), data)
 
     def comments(self, number: int) -> list[str]:

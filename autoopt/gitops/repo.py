@@ -199,6 +199,49 @@ class GitRepo:
 
     # ------------------------------------------------------------------ remotes
 
+    def person(self) -> str:
+        """``Name <email>`` of the git identity configured here, or "" when none is."""
+        found = []
+        for key in ("user.name", "user.email"):
+            try:
+                out = self._repo.git.execute(["git", "config", "--get", key])
+            except GitCommandError:
+                out = ""
+            found.append(str(out).strip())
+        name, email = found
+        return f"{name} <{email}>" if name and email else name or email
+
+    def remote_branches(self, remote: str, prefix: str) -> dict[str, str]:
+        """Branches under ``prefix`` on ``remote`` (asks the remote): name → sha."""
+        out = self._run("ls-remote", remote, f"refs/heads/{prefix}*")
+        found = {}
+        for line in out.splitlines():
+            sha, _, ref = line.partition("\t")
+            if ref.startswith(f"refs/heads/{prefix}"):
+                found[ref.removeprefix("refs/heads/")] = sha
+        return found
+
+    def local_branches(self, prefix: str) -> dict[str, str]:
+        out = self._run("for-each-ref", "--format=%(objectname) %(refname)", f"refs/heads/{prefix}")
+        found = {}
+        for line in out.splitlines():
+            sha, _, ref = line.partition(" ")
+            found[ref.removeprefix("refs/heads/")] = sha
+        return found
+
+    def delete_branch(self, remote: str | None, branch: str, *, expected: str) -> None:
+        """Delete ``branch`` (on ``remote`` when given, and the local one) if it is still at
+        ``expected``; :class:`StaleHead` when someone pushed to it meanwhile."""
+        if remote is not None:
+            self._leased_push(remote, branch, expected, f":refs/heads/{branch}")
+            if self.rev(f"refs/remotes/{remote}/{branch}") is not None:
+                self._run("update-ref", "-d", f"refs/remotes/{remote}/{branch}")
+        local = self.branch_sha(branch)
+        if local is not None and (remote is not None or local == expected):
+            if branch == self.current_branch():
+                raise GitOpsError(f"branch {branch} is checked out; not deleting it")
+            self._run("update-ref", "-d", f"refs/heads/{branch}", local)
+
     def has_remote(self, remote: str) -> bool:
         return remote in [r.name for r in self._repo.remotes]
 
@@ -225,8 +268,12 @@ class GitRepo:
         ``expected=None`` means the branch must not exist yet. When the remote moved, raise
         :class:`StaleHead`; the remote is left as it was (one atomic push).
         """
+        self._leased_push(remote, branch, expected, f"{sha}:refs/heads/{branch}")
+        self.set_remote_tracking(remote, branch, sha)
+
+    def _leased_push(self, remote: str, branch: str, expected: str | None, refspec: str) -> None:
+        """One atomic push of ``refspec`` if ``branch`` is still at ``expected`` on ``remote``."""
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-        refspec = f"{sha}:refs/heads/{branch}"
         try:
             self._repo.git.execute(
                 ["git", "push", "--porcelain", "--atomic", lease, remote, refspec]
@@ -239,7 +286,6 @@ class GitRepo:
                     f"{(expected or 'no branch')[:12]}); re-read and retry"
                 ) from None
             raise GitOpsError(f"git push to {remote} failed: {_stderr(exc)}") from None
-        self.set_remote_tracking(remote, branch, sha)
 
     def set_remote_tracking(self, remote: str, branch: str, sha: str) -> None:
         self._run("update-ref", f"refs/remotes/{remote}/{branch}", sha)

@@ -19,6 +19,7 @@ FROM_VERSION = "Autoopt-From"
 REASON = "Autoopt-Reason"
 STEP = "Autoopt-Step"
 PROPOSAL = "Autoopt-Proposal"
+ACTOR = "Autoopt-Actor"  # the person (or workflow actor) who asked for a control
 
 _TOKEN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):[ \t]*(.*)$")
 

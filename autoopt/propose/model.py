@@ -10,6 +10,7 @@ from typing import Any, Literal
 from autoopt.decide.decision import Decision, Proposal
 from autoopt.gitops.forge import PRRequest, PullRequest
 from autoopt.gitops.repo import Identity
+from autoopt.spec.edit import NewCanary
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,14 @@ class ProposalPlan:
     commit_message: str = ""
     request: PRRequest | None = None
     fingerprint: Mapping[str, float] = field(default_factory=dict)
+    canary: NewCanary | None = None  # the canary block the edit adds (for ``with_proposal``)
 
     @property
     def body(self) -> str:
         return self.request.body if self.request else ""
 
 
-Action = Literal["no_change", "created", "updated", "cooldown", "left_alone", "kept_existing"]
+Action = Literal["no_change", "created", "updated", "recovered", "closed", "cooldown", "left_alone"]
 
 
 @dataclass(frozen=True)

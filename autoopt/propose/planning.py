@@ -74,7 +74,8 @@ def plan(
         return base
     stable = config.document.spec.stable.params.flat()
     params = canary_params(stable, proposal.target.params)
-    new_text = _edit(config.text, proposal, params, base)
+    canary = _canary(proposal, params, base)
+    new_text = edit.start_rollout(config.text, canary, now=base.now)
     branch = branch_name(base.service, proposal.target.version)
     body = render_body(
         base,
@@ -102,13 +103,14 @@ def plan(
             labels=("autoopt", f"risk:{proposal.risk_level}"),
         ),
         fingerprint=fingerprint(decision, proposal),
+        canary=canary,
     )
 
 
-def _edit(text: str, proposal: Proposal, params: Mapping[str, Any], base: ProposalPlan) -> str:
-    """The config with a canary block that starts the proposal's staged rollout."""
+def _canary(proposal: Proposal, params: Mapping[str, Any], base: ProposalPlan) -> edit.NewCanary:
+    """The canary block that starts the proposal's staged rollout."""
     rollout = proposal.rollout
-    canary = edit.NewCanary(
+    return edit.NewCanary(
         version=proposal.target.version,
         params=params,
         steps=list(rollout.steps),
@@ -116,7 +118,18 @@ def _edit(text: str, proposal: Proposal, params: Mapping[str, Any], base: Propos
         policy=base.policy,
         strategy=rollout.kind,
     )
-    return edit.start_rollout(text, canary, now=base.now)
+
+
+def with_proposal(plan: ProposalPlan, reference: str) -> ProposalPlan:
+    """The plan whose canary block names its pull request (``proposal: '#12'``), so the
+    rollout after the merge knows where to report its progress."""
+    if plan.canary is None or plan.canary.proposal == reference:
+        return plan
+    canary = replace(plan.canary, proposal=reference)
+    text = edit.start_rollout(plan.old_text, canary, now=plan.now)
+    return replace(
+        plan, canary=canary, new_text=text, diff=unified_diff(plan.config_path, plan.old_text, text)
+    )
 
 
 def commit_message(

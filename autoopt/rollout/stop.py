@@ -22,6 +22,18 @@ class EmergencyStop:
     by: str = ""
     at: str = ""
 
+    def line(self) -> str:
+        """The one line every command prints while the stop is set."""
+        who = f" by {self.by}" if self.by else ""
+        when = f" at {self.at}" if self.at else ""
+        return (
+            f"EMERGENCY STOP set{who}{when}: {self.reason} — nothing is proposed or promoted "
+            "until it is lifted (autoopt emergency-stop --lift)"
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {"reason": self.reason, "by": self.by, "at": self.at}
+
 
 def stop_text(reason: str, *, by: str, now: datetime) -> str:
     import json

@@ -10,16 +10,7 @@ import requests
 from autoopt.gitops.github import GitHubForge
 from tests.github.ghserver import NOW, OWNER, REPO, TOKEN, GitHubServer
 
-
-@pytest.fixture
-def github() -> Iterator[GitHubServer]:
-    """The server; any request that breaks GitHub's OpenAPI description fails the test."""
-    server = GitHubServer(TOKEN).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert server.violations == [], "\n".join(server.violations)
+# the ``github`` fixture (the server) lives in tests/conftest.py: tests/cycle use it too
 
 
 @pytest.fixture

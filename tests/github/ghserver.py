@@ -41,6 +41,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # > 0: handle the request, then wait this long before answering
     times: int = 1
+    reset: bool = False  # drop the connection with a TCP reset instead of answering
 
 
 @dataclass
@@ -176,7 +177,24 @@ def _serve(server: GitHubServer, request: BaseHTTPRequestHandler) -> None:
         server.requests.append(record)
     status, payload, headers = _answer(server, request, record, raw_body)
     record.status = status
+    if status == RESET:
+        _reset(request)
+        return
     _write(request, status, payload, headers)
+
+
+RESET = -1  # the status recorded for a request answered by a TCP reset
+
+
+def _reset(request: BaseHTTPRequestHandler) -> None:
+    """Close the socket with SO_LINGER 0: the kernel sends RST, the client sees a reset."""
+    import socket
+    import struct
+
+    sock = request.connection
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    request.close_connection = True
+    sock.close()
 
 
 def _answer(
@@ -199,6 +217,8 @@ def _answer(
         return 422, {"message": "Validation Failed", "documentation_url": DOCS}, {}
     with server.state.lock:
         fault = server.take_fault(record.method, path)
+    if fault is not None and fault.reset:
+        return RESET, None, {}
     if fault is not None and fault.delay == 0:
         return fault.status, fault.body, fault.headers
     query = {k: v[-1] for k, v in record.query.items()}

@@ -16,6 +16,7 @@ from tests.github.openapi_check import Operation, OperationIndex
 OWNER, REPO = "acme", "llm-configs"
 BOT = "autoopt-bot"
 DOCS = "https://docs.github.com/rest"
+CLOSED_AT = "2026-11-25T12:00:00Z"  # when a pull request closed over the API was closed
 
 
 class Reply(Exception):
@@ -179,6 +180,8 @@ class Handlers:
         for key in ("title", "body", "base", "state"):
             if key in (body or {}):
                 pr[key] = body[key]
+        if (body or {}).get("state") == "closed" and pr["closed_at"] is None:
+            pr["closed_at"] = CLOSED_AT
         return 200, self.state.pr_json(pr["number"])
 
     def issues_list_comments(

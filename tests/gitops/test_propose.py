@@ -15,6 +15,7 @@ from autoopt.gitops.repo import GitRepo
 from autoopt.propose import apply as apply_plan
 from autoopt.propose import as_json, plan
 from autoopt.propose.model import ProposalPlan, ProposalResult
+from autoopt.propose.planning import with_proposal
 from autoopt.spec.repository import load_repository
 from tests.conftest import Remote, git
 from tests.gitops import decisions
@@ -106,11 +107,18 @@ def test_apply_without_remote_keeps_the_branch_local(local_repo: Path) -> None:
     assert result.pr is not None and result.pr.number == 1
     repo = GitRepo(local_repo)
     assert repo.branch_sha(proposal.branch or "") == result.sha
-    assert repo.show(result.sha or "", CONFIG) == proposal.new_text
+    # the commit is the plan's edit, with the new pull request's number in the canary block
+    committed = repo.show(result.sha or "", CONFIG)
+    assert committed == with_proposal(proposal, "#1").new_text
+    assert committed == (proposal.new_text or "").replace(
+        "    policy: chat-cost\n", "    policy: chat-cost\n    proposal: '#1'\n"
+    )
     assert git(local_repo, "rev-parse", "HEAD").strip() == head  # main untouched
     assert git(local_repo, "status", "--porcelain") == ""
-    pulls = repo.git_dir / "autoopt" / "pulls" / "1.json"
-    assert json.loads(pulls.read_text(encoding="utf-8"))["head_sha"] == result.sha
+    assert LocalForge(repo, now=decisions.NOW).get(1).head_sha == result.sha
+    statuses = LocalForge(repo, now=decisions.NOW).statuses(result.sha or "")
+    assert statuses["autoopt/evidence"]["state"] == "success"
+    assert statuses["autoopt/evidence"]["description"].startswith("propose v-")
 
 
 def test_running_twice_gives_the_same_branch_commit_and_pr(remote: Remote) -> None:
@@ -208,16 +216,22 @@ def test_cooldown_ends(local_repo: Path) -> None:
     assert late.action == "created"
 
 
-def test_one_open_pr_per_service(local_repo: Path) -> None:
+def test_a_newer_proposal_supersedes_the_open_one(local_repo: Path) -> None:
     first = _apply(local_repo, _plan(local_repo))
     other = _plan(local_repo, target={"model": "claude-3-5-haiku", "temperature": 0.3})
     result = _apply(local_repo, other)
-    assert result.action == "kept_existing"
-    assert result.pr is not None and first.pr is not None and result.pr.number == first.pr.number
+    assert result.action == "created"
+    assert result.pr is not None and first.pr is not None and result.pr.number == 2
     forge = LocalForge(GitRepo(local_repo), now=decisions.NOW)
-    assert len(forge.list_prs()) == 1
-    assert "prefers" in forge.comments(first.pr.number)[0]
-    assert GitRepo(local_repo).branch_sha(other.branch or "") is None
+    assert [p.number for p in forge.list_prs()] == [2]  # one open proposal per service
+    assert forge.get(1).state == "closed"
+    [comment] = forge.comments(1)
+    assert comment.startswith("**autoopt closed this proposal: a newer one supersedes it — #2.**")
+    assert "held only autoopt's commit and was deleted" in comment
+    assert comment.endswith("<!-- autoopt:closed -->")
+    assert GitRepo(local_repo).branch_sha(first.branch or "") is None  # bot-only: deleted
+    assert forge.statuses(first.sha or "")["autoopt/evidence"]["state"] == "failure"
+    assert f"closed #1 (superseded); deleted {first.branch}" in result.message
 
 
 def test_a_refused_push_leaves_nothing_half_done(remote: Remote) -> None:

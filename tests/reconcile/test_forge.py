@@ -70,12 +70,19 @@ def test_rollback_comments_on_the_rollout_pull_request(remote: Remote, tmp_path:
     commit_file(person, CONFIG, canary(1).replace("'#12'", f"'#{number}'"))
     [entry] = _reconcile(remote.clone, _metrics(tmp_path, 0.15))["services"]
     assert (entry["verdict"], entry["applied"]) == ("rollback", True)
-    assert entry["notes"] == [f"commented on pull request #{number}"]
-    [comment] = _forge(remote.clone).comments(number)
+    assert entry["notes"] == [
+        f"progress updated on pull request #{number}",
+        f"commented on pull request #{number}",
+    ]
+    progress, comment = _forge(remote.clone).comments(number)
+    assert progress.startswith("### autoopt rollout: `chat-service` v7 → v8\n\n**Rolled back**")
+    assert "| 2 ◀ | 25% | **rollback** (2026-11-25 10:20 UTC) | error_rate_increase:" in progress
+    assert progress.endswith("<!-- autoopt:progress:chat-service -->")
     assert comment.startswith(
         f"**autoopt rolled back `chat-service` v8** in {entry['commit'][:12]}"
     )
     assert "- error_rate_increase: error rate: canary" in comment
+    assert comment.endswith("<!-- autoopt:outcome:chat-service:v8 -->")
 
 
 def test_promotion_pr_opens_one_pull_request_per_step(remote: Remote, tmp_path: Path) -> None:

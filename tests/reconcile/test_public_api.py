@@ -19,12 +19,17 @@ def test_workflow_entry_points() -> None:
         "attempts: 'int' = 5) -> 'ReconcileResult'"
     )
     assert sorted(reconcile.__all__) == [
+        "ReconcilePlan",
+        "ReconcileResult",
         "RepoState",
+        "ServicePlan",
+        "ServiceResult",
         "apply",
         "plan",
         "pr_number",
         "preview",
         "read_state",
+        "run_once",
     ]
     for name in ("plan_pause", "plan_emergency_stop", "plan_rollback", "apply"):
         assert callable(getattr(controls, name))
