@@ -4,6 +4,7 @@ deleted), and a branch whose pull request failed recovered on the next cycle."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,9 @@ def test_a_branch_pushed_when_the_forge_failed_is_recovered_next_cycle(
     one: Bot, github: GitHubServer
 ) -> None:
     github.fail("POST", "/pulls", status=502, body={"message": "Bad Gateway"}, times=100)
-    lines = one.cycle(code=1)  # the service failed; the exit code says so
+    done = one.run("cycle", "--format", "json", code=1)  # the service failed: exit code 1
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.stderr.startswith("::error title=autoopt chat-service::GitHub create pull request")
     event = events(lines)["chat-service"]
     assert event["failed"] is True and event["action"] == "failed"
     assert event["error"].endswith("failed: HTTP 502: Bad Gateway")
