@@ -18,6 +18,14 @@ class ExitCode(IntEnum):
     BUG = 3
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, noting the full length: a message quotes what the
+    user wrote without repeating a 500 KB value."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}…[{len(text):,} characters]"
+
+
 class AutooptError(Exception):
     """Root of every error autoopt raises on purpose."""
 

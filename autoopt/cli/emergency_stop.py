@@ -17,7 +17,7 @@ from autoopt.cli.reconcile import actor, dry_run_option, reason_option, run_cont
 @reason_option
 @click.option("--lift", is_flag=True, help="Lift the emergency stop instead of setting it.")
 @dry_run_option
-@format_option("text", "json", default="text")
+@format_option("table", "json")
 def command(repo: Path, reason: str, lift: bool, dry_run: bool, fmt: str) -> None:
     """Commit .autoopt/EMERGENCY_STOP: ``autoopt reconcile`` then changes nothing anywhere.
 

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, now_option, parse_now, repo_option
+from autoopt.cli.options import (
+    format_option,
+    metrics_option,
+    now_option,
+    parse_now,
+    repo_option,
+    window_options,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,8 +38,7 @@ SHOWN = (
 @click.option("--policy", "policy_ref", required=True, metavar="NAME|PATH", help="The policy.")
 @repo_option
 @metrics_option
-@click.option("--since", default=None, metavar="WHEN", help="Window start: 24h, 7d or ISO time.")
-@click.option("--until", default=None, metavar="WHEN", help="Window end: 1h, or ISO time.")
+@window_options
 @now_option
 @click.option("--by", default=None, type=click.Choice(["1m", "5m", "15m", "1h", "1d"]),
               help="Also give a time series in buckets of this size.")  # fmt: skip

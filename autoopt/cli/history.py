@@ -14,7 +14,12 @@ from autoopt.cli.options import format_option, repo_option
 @click.argument("service")
 @repo_option
 @format_option("table", "json", default="table")
-@click.option("--limit", type=int, default=0, help="Show at most this many commits (0: all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Show at most this many commits (0: all).",
+)
 @click.option("--autoopt-only", is_flag=True, help="Only commits autoopt made (with trailers).")
 def command(service: str, repo: Path, fmt: str, limit: int, autoopt_only: bool) -> None:
     """Every commit that changed SERVICE's config, newest first, with autoopt's trailers

@@ -17,7 +17,7 @@ from autoopt.cli.reconcile import actor, dry_run_option, reason_option, run_cont
 @repo_option
 @reason_option
 @dry_run_option
-@format_option("text", "json", default="text")
+@format_option("table", "json")
 def command(service: str | None, repo: Path, reason: str, dry_run: bool, fmt: str) -> None:
     """Pause SERVICE's rollout (every service when omitted): ``paused: true`` is committed.
 

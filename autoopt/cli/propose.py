@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     help="Override forge.type of autoopt.yaml for this run.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
-@format_option("markdown", "json", default="markdown")
+@format_option("markdown", "table", "json", default="markdown")
 @metrics_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
 @click.option("--simulate", "simulate_flag", is_flag=True,

@@ -6,13 +6,14 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from autoopt.cli.options import (
+    DURATION,
     clock,
     format_option,
     metrics_option,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 @click.option(
     "--watch",
     "interval",
+    type=DURATION,
     metavar="INTERVAL",
     default=None,
     help="Run again every INTERVAL (30s, 5m, …) until interrupted.",
@@ -48,7 +50,7 @@ def command(
     metrics_src: str | None,
     fmt: str,
     dry_run: bool,
-    interval: str | None,
+    interval: timedelta | None,
     now_text: str | None,
 ) -> None:
     """Judge every active rollout stage and watch window; promote, hold or roll back.
@@ -58,13 +60,9 @@ def command(
     or the emergency stop (.autoopt/EMERGENCY_STOP) makes it observe and report only.
     """
     from autoopt import reconcile
-    from autoopt.spec.durations import parse_duration
+    from autoopt.spec.durations import format_duration
 
-    try:
-        every = parse_duration(interval).total_seconds() if interval else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--watch") from None
-    if every is None:
+    if interval is None:
         result, read = reconcile.run_once(
             repo, metrics_src, dry_run=dry_run, now=parse_now(now_text), env=os.environ
         )
@@ -77,8 +75,8 @@ def command(
             )
             click.echo(render(result, read, fmt, one_line=True))
         except UserError as exc:
-            click.echo(f"error: {exc} (retrying in {interval})", err=True)
-        time.sleep(every)
+            click.echo(f"error: {exc} (retrying in {format_duration(interval)})", err=True)
+        time.sleep(interval.total_seconds())
 
 
 def as_json(result: ReconcileResult, read: MetricsRead | None = None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 )
 @reason_option
 @dry_run_option
-@format_option("text", "json", default="text")
+@format_option("table", "json")
 def command(
     service: str, repo: Path, version: str | None, reason: str, dry_run: bool, fmt: str
 ) -> None:

@@ -7,13 +7,19 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from autoopt.cli.options import format_option, metrics_option, repo_option
+from autoopt.cli.options import (
+    DURATION,
+    SIMULATED_TIME,
+    checked_by,
+    format_option,
+    metrics_option,
+    repo_option,
+)
 from autoopt.errors import UserError
 
 if TYPE_CHECKING:
@@ -50,9 +56,10 @@ OUT_SUFFIXES = (".parquet", ".csv")
     "sets",
     multiple=True,
     metavar="KEY=VALUE[,…]",
+    callback=checked_by("autoopt.simulate.inputs:parse_sets"),
     help="What-if: params over stable (or --candidate); YAML scalars.",
 )
-@click.option("--duration", metavar="DURATION", help="Simulated time, e.g. 30m, 2h, 1d.")
+@click.option("--duration", type=SIMULATED_TIME, help="Simulated time, e.g. 30m, 2h, 1d.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every draw.")
 @click.option(
     "--replicas",
@@ -76,15 +83,16 @@ OUT_SUFFIXES = (".parquet", ".csv")
 )
 @click.option(
     "--check-every",
+    type=DURATION,
     default="1m",
     show_default=True,
-    metavar="DURATION",
     help="--rollout: how often the judge looks.",
 )
 @click.option(
     "--inject",
     multiple=True,
     metavar="FAULT",
+    callback=checked_by("autoopt.simulate.inputs:parse_inject", each=True),
     help="--rollout: a regression of the canary: latency=+30%, error=+5pp, quality=-10%.",
 )
 @format_option("table", "json", "markdown")
@@ -110,7 +118,7 @@ def command(**options: Any) -> None:
         repo_root=options["repo"],
         policy_ref=options["policy_ref"],
         metrics_src=options["metrics_src"],
-        duration=_duration(options["duration"], "--duration"),
+        duration=options["duration"],
     )
     sets = simulate.parse_sets(options["sets"])
     with _progress(fmt) as tick:
@@ -121,17 +129,6 @@ def command(**options: Any) -> None:
     if out is not None:
         _write(out, frame)
     click.echo(text)
-
-
-def _duration(text: str | None, option: str) -> timedelta | None:
-    from autoopt.spec.durations import parse_duration
-
-    if text is None:
-        return None
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UserError(f"{option}: {exc}") from None
 
 
 def _what_if_or_run(
@@ -169,8 +166,7 @@ def _backtest(
         simulate.pick_candidate(setup, options["candidate"], sets, canary=True)
     )
     name, spec = simulate.pick_strategy(setup, options["strategy_name"])
-    check_every = _duration(options["check_every"], "--check-every")
-    assert check_every is not None
+    check_every = options["check_every"]
     injections = [simulate.parse_inject(text) for text in options["inject"]]
     faults = canary_faults(injections, setup.scenario, candidate.params.model)
     scenario = rollout_scenario(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @repo_option
 @click.option("--library", is_flag=True, help="Test the ready policies shipped with autoopt.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every case's decision and reasons.")
-@format_option("text", "json", default="text")
+@format_option("table", "json")
 def command(policies: tuple[str, ...], repo: Path, library: bool, verbose: bool, fmt: str) -> None:
     """Run the tests: cases of policies (default: every policy in the repository).
 

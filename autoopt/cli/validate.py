@@ -9,13 +9,13 @@ import click
 
 from autoopt.cli.options import format_option, repo_option
 from autoopt.errors import ExitCode, Problem, SpecError
-from autoopt.spec.repository import count_documents, load_repository
+from autoopt.spec.repository import Repository, count_documents, load_repository
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @repo_option
-@format_option("text", "json", "github", default="text")
+@format_option("table", "json", "github")
 @click.option("--strict", is_flag=True, help="Fail on warnings as well as errors.")
 def command(paths: tuple[Path, ...], repo: Path, fmt: str, strict: bool) -> None:
     """Check autoopt.yaml, policies/** and configs/** (or the given files).
@@ -46,6 +46,7 @@ def _check(repo: Path, paths: tuple[Path, ...]) -> tuple[list[Problem], int, lis
             checked += count_documents(root)
             continue
         problems.extend(loaded.warnings)
+        problems.extend(_model_warnings(loaded))
         checked += count_documents(root)
         for name, policy in sorted(loaded.policies.items()):
             problems.extend(rule_problems(policy))
@@ -62,6 +63,15 @@ def _check(repo: Path, paths: tuple[Path, ...]) -> tuple[list[Problem], int, lis
             except SpecError as exc:
                 problems.extend(exc.problems)
     return problems, checked, notes
+
+
+def _model_warnings(repo: Repository) -> list[Problem]:
+    """``search_space.model`` values that no config runs and the price catalog does not know."""
+    from autoopt.metrics.pricing import price_for
+    from autoopt.spec.search import unknown_models
+
+    prices = repo.settings.spec.prices
+    return unknown_models(repo, lambda model: price_for(model, overrides=prices) is not None)
 
 
 def _render(fmt: str, problems: list[Problem], checked: int, notes: list[str], failed: bool) -> str:

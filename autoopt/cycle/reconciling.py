@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from autoopt.controls import block_reason
 from autoopt.cycle.core import Cycle, Planned, Turn
 from autoopt.cycle.events import CycleEvent, Decision, PullRef, reason_values, release
 from autoopt.errors import UserError
@@ -133,8 +134,9 @@ def _event(
     plan = service.plan
     stable, canary = _before(state, plan.service)
     reasons = plan.reasons
-    if plan.blocked is not None:
-        reasons = (*reasons, _blocked_reason(plan.blocked, state))
+    blocked = block_reason(state.stop, state.repository.configs[plan.service].document)
+    if plan.blocked is not None and blocked is not None:
+        reasons = (*reasons, blocked)
     number = pr_number(plan.proposal or "")
     pull = PullRef(number, "") if number is not None else None
     if service.pull_request:
@@ -155,14 +157,3 @@ def _event(
         notes=service.notes,
         error=service.error,
     )
-
-
-def _blocked_reason(blocked: str, state: RepoState) -> Reason:
-    if blocked == "emergency_stop" and state.stop is not None:
-        stop = state.stop
-        return Reason(
-            "emergency_stop",
-            f"emergency stop ({stop.reason}); nothing is promoted or rolled back until lifted",
-            {"by": stop.by, "at": stop.at},
-        )
-    return Reason("paused", "the service is paused; the verdict is reported, not acted on")

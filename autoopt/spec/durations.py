@@ -8,6 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from autoopt.errors import shorten
+
+#: The longest duration anything may be (a stage, a window, a cooldown): 100 years. Longer
+#: ones would overflow date arithmetic (``now - 99999999d``), so they are refused up front.
+MAX_DURATION = timedelta(days=36500)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
@@ -22,10 +27,15 @@ def parse_duration(text: str) -> timedelta:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if not raw or pos != len(raw):
-        raise ValueError(f"invalid duration {text!r}: expected e.g. 30s, 5m, 1h, 1d or 1h30m")
-    if total <= 0:
-        raise ValueError(f"duration {text!r} must be positive")
-    return timedelta(seconds=total)
+        raise ValueError(
+            f"invalid duration {shorten(text)!r}: expected e.g. 30s, 5m, 1h, 1d or 1h30m"
+        )
+    if total > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {shorten(text)!r} is too long (the limit is 36500d, 100 years)")
+    value = timedelta(seconds=total)
+    if not value:
+        raise ValueError(f"duration {shorten(text)!r} must be positive")
+    return value
 
 
 def format_duration(value: timedelta) -> str:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
-from autoopt.errors import Location, Problem, SpecError
-from autoopt.spec.locate import locate, walk
+from autoopt.errors import Location, Problem, SpecError, shorten
+from autoopt.spec.locate import clip, locate, walk
 from autoopt.spec.models import API_VERSION, KINDS, Document
-from autoopt.spec.yamlio import load_text, to_plain
+from autoopt.spec.yamlio import MAX_DEPTH, load_text, to_plain
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
@@ -46,9 +48,7 @@ def read_text(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
-            raise SpecError(
-                [_problem(display, f"file is too large ({size / 1e6:.1f} MB; the limit is 1 MB)")]
-            )
+            raise SpecError([_problem(display, _too_large(size), 1, 1)])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError([_problem(display, "file not found")]) from None
@@ -78,6 +78,8 @@ def decode(raw: bytes, display: str) -> str:
                 _problem(
                     display,
                     "empty document, expected a mapping with apiVersion, kind, metadata and spec",
+                    1,
+                    1,
                 )
             ]
         )
@@ -86,17 +88,19 @@ def decode(raw: bytes, display: str) -> str:
 
 def parse(text: str, display: str) -> CommentedMap:
     """Parse YAML text into a ruamel mapping, or raise SpecError located at the mark."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise SpecError([_problem(display, _too_large(len(text.encode())), 1, 1)])
     try:
         tree = load_text(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(m) for m in (exc.problem, exc.context) if m) or "invalid YAML"
-        if "\t" in message or "'\\t'" in message:
-            message = "tab character: YAML indentation must use spaces"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise SpecError([_problem(display, f"YAML: {message}", line, col)]) from None
+        raise SpecError([_yaml_problem(exc, display)]) from None
+    except ReaderError as exc:
+        line, col = _position(text, exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"YAML: character U+{char:04X} is not allowed ({exc.reason})"
+        raise SpecError([_problem(display, message, line, col)]) from None
     except YAMLError as exc:
-        raise SpecError([_problem(display, f"YAML: {exc}")]) from None
+        raise SpecError([_problem(display, f"YAML: {shorten(str(exc), 200)}", 1, 1)]) from None
     if not isinstance(tree, CommentedMap):
         found = type(to_plain(tree)).__name__ if tree is not None else "nothing"
         raise SpecError(
@@ -105,37 +109,86 @@ def parse(text: str, display: str) -> CommentedMap:
     return tree
 
 
+def _yaml_problem(exc: MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    message = " ".join(str(m) for m in (exc.problem, exc.context) if m) or "invalid YAML"
+    if isinstance(exc, MaxDepthExceededError):
+        message = f"nested more than {MAX_DEPTH} levels deep"
+    if "\t" in message or "'\\t'" in message:
+        message = "tab character: YAML indentation must use spaces"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return _problem(display, f"YAML: {clip(message)}", line, col)
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of character ``offset`` of ``text``."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _too_large(size: int) -> str:
+    return f"file is too large ({size / 1e6:.1f} MB; the limit is 1 MB)"
+
+
+def _key_at(tree: CommentedMap, key: str) -> tuple[int, int]:
+    """1-based position of ``key``'s value (the top of the document when it is absent)."""
+    if key not in tree:
+        return 1, 1
+    try:
+        line, col = tree.lc.value(key)
+    except (KeyError, TypeError):
+        return 1, 1
+    return line + 1, col + 1
+
+
+def _shown(value: object) -> str:
+    """How a message names a value the user wrote where a name was expected."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return repr(shorten(value))
+    return repr(to_plain(value))
+
+
 def kind_of(tree: CommentedMap, display: str, expected: str | None) -> str:
     kind = tree.get("kind")
-    line, col = tree.lc.value("kind") if "kind" in tree else (0, 0)
     problems = []
     if tree.get("apiVersion") != API_VERSION:
-        where = tree.lc.value("apiVersion") if "apiVersion" in tree else (0, 0)
         problems.append(
-            _problem(display, f"expected {API_VERSION!r}", where[0] + 1, where[1] + 1, "apiVersion")
+            _problem(
+                display, f"expected {API_VERSION!r}", *_key_at(tree, "apiVersion"), "apiVersion"
+            )
         )
-    if kind not in KINDS:
-        close = difflib.get_close_matches(str(kind), list(KINDS), n=1)
+    where = _key_at(tree, "kind")
+    if "kind" not in tree:
+        problems.append(
+            _problem(
+                display, f"required field is missing (one of {', '.join(KINDS)})", 1, 1, "kind"
+            )
+        )
+    elif not isinstance(kind, str) or kind not in KINDS:
+        close = (
+            difflib.get_close_matches(shorten(kind), list(KINDS), n=1)
+            if isinstance(kind, str)
+            else []
+        )
         hint = f"; did you mean {close[0]!r}?" if close else ""
         choices = ", ".join(KINDS)
         problems.append(
             _problem(
-                display,
-                f"unknown kind {kind!r} (one of {choices}){hint}",
-                line + 1,
-                col + 1,
-                "kind",
+                display, f"unknown kind {_shown(kind)} (one of {choices}){hint}", *where, "kind"
             )
         )
     elif expected is not None and kind != expected:
         problems.append(
-            _problem(
-                display, f"expected kind {expected!r}, found {kind!r}", line + 1, col + 1, "kind"
-            )
+            _problem(display, f"expected kind {expected!r}, found {kind!r}", *where, "kind")
         )
     if problems:
         raise SpecError(problems)
-    return cast(str, kind)
+    return str(kind)
 
 
 def validate(tree: CommentedMap, kind: str, display: str) -> Document:

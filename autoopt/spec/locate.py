@@ -17,7 +17,18 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from autoopt.errors import Location, Problem
+from autoopt.errors import Location, Problem, shorten
+
+_QUOTED = re.compile(r"'[^']{61,}'|\"[^\"]{61,}\"")
+
+
+def clip(message: str, limit: int = 400) -> str:
+    """``message`` with every long quoted value shortened, and at most ``limit`` characters:
+    an error about a 500 KB value names it, it does not repeat it."""
+    clipped = _QUOTED.sub(
+        lambda m: m.group(0)[0] + shorten(m.group(0)[1:-1]) + m.group(0)[0], message
+    )
+    return shorten(clipped, limit)
 
 
 def dotted(parts: Sequence[str | int]) -> str:
@@ -26,7 +37,7 @@ def dotted(parts: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{shorten(str(part))}" if out else shorten(str(part))
     return out
 
 
@@ -109,7 +120,9 @@ def _message(error: Any, model: type[BaseModel], matched: list[str | int]) -> st
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(matched[-1]) if matched else ""
-        close = difflib.get_close_matches(key, allowed_keys(model, matched[:-1]), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(
+            shorten(key), allowed_keys(model, matched[:-1]), n=1, cutoff=0.6
+        )
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown field{hint}"
     if kind == "missing":
@@ -117,7 +130,7 @@ def _message(error: Any, model: type[BaseModel], matched: list[str | int]) -> st
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
-        close = difflib.get_close_matches(str(ctx.get("tag")), tags, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(shorten(str(ctx.get("tag"))), tags, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown type {ctx.get('tag')!r} (one of {', '.join(tags)}){hint}"
     message = str(error["msg"])
@@ -126,7 +139,7 @@ def _message(error: Any, model: type[BaseModel], matched: list[str | int]) -> st
             message = message[len(prefix) :]
     if kind == "literal_error" and isinstance(error.get("input"), str):
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        close = difflib.get_close_matches(error["input"], choices, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(shorten(error["input"]), choices, n=1, cutoff=0.6)
         if close:
             message += f"; did you mean {close[0]!r}?"
     return message
@@ -160,6 +173,7 @@ def locate(exc: ValidationError, tree: Any, path: str, model: type[BaseModel]) -
         if field is not None:
             matched, (line, col), _found = walk(tree, [*matched, field])
             message = message.partition(": ")[2]
+        message = clip(message)
         key = (line, col, dotted(matched), message)
         if key in seen:
             continue

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -45,6 +46,22 @@ Version = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _path_text(value: str) -> str:
+    """A path as the system can take it: no control characters, 4,096 characters at most,
+    255 bytes per component (whether it stays inside the repository is the loader's check)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("a path must not contain control characters")
+    if len(value) > 4096:
+        raise ValueError(f"path is too long ({len(value):,} characters; the limit is 4,096)")
+    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in value.split("/")):
+        raise ValueError("a path component is longer than 255 bytes")
+    return value
+
+
+#: A file or folder of the repository, relative to its root.
+RepoPath = Annotated[str, Field(min_length=1), AfterValidator(_path_text)]
 
 
 class Model(BaseModel):
@@ -283,7 +300,7 @@ StrategyRef = Annotated[
 
 class Target(Model):
     service: Name
-    config: Annotated[str, Field(min_length=1)]
+    config: RepoPath
 
 
 class Objective(Model):
@@ -675,14 +692,14 @@ class PriceOverride(Model):
 
 class FilesSource(Model):
     type: Literal["files"]
-    path: Annotated[str, Field(min_length=1)]
+    path: RepoPath
     format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
 
 
 class OtelSource(Model):
     type: Literal["otel"]
-    path: Annotated[str, Field(min_length=1)]
+    path: RepoPath
     version_attribute: str = "service.version"
 
 
@@ -718,8 +735,8 @@ class BotIdentity(Model):
 
 
 class Defaults(Model):
-    policy_dir: str = "policies"
-    config_dir: str = "configs"
+    policy_dir: RepoPath = "policies"
+    config_dir: RepoPath = "configs"
     base_branch: str = "main"
     remote: str = "origin"
 

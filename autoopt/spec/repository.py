@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from autoopt.errors import Location, Problem, SpecError
+from autoopt.errors import Location, Problem, SpecError, shorten
 from autoopt.spec.load import Loaded, decode, load_document, load_string
 from autoopt.spec.models import LLMConfig, Policy, Settings, Strategy, StrategyOverride
 
@@ -28,7 +29,13 @@ def library_root() -> Traversable:
 
 
 def presets() -> dict[str, Strategy]:
-    """The strategy presets shipped with autoopt, by name."""
+    """The strategy presets shipped with autoopt, by name (a new dict on every call)."""
+    return dict(_presets())
+
+
+@functools.cache
+def _presets() -> dict[str, Strategy]:
+    """Parsed once per process: the shipped files do not change while it runs."""
     found: dict[str, Strategy] = {}
     folder = library_root() / "strategies"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -115,15 +122,77 @@ def _collect(
 
 
 def inside(root: Path, relative: str) -> Path | None:
-    """``root / relative`` if it stays inside ``root`` after resolving symlinks, else None."""
+    """``root / relative`` if it stays inside ``root`` after resolving symlinks, else None
+    (also for a path the system cannot resolve: a symlink loop, a name too long)."""
     if Path(relative).is_absolute() or relative.startswith("~"):
         return None
-    candidate = (root / relative).resolve()
     try:
+        candidate = (root / relative).resolve()
         candidate.relative_to(root.resolve())
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return None
     return candidate
+
+
+_MAGIC = ("*", "?", "[")
+
+
+def _glob_base(path: str) -> str | None:
+    """The part of a (glob) path before its first wildcard; None when a ``..`` follows it."""
+    parts = Path(path).parts
+    for index, part in enumerate(parts):
+        if any(m in part for m in _MAGIC):
+            if ".." in parts[index:]:
+                return None
+            return str(Path(*parts[:index])) if index else "."
+    return path
+
+
+def named_paths(settings: Settings) -> list[tuple[tuple[str, ...], str]]:
+    """Every folder or file the settings name, by the fields that name them."""
+    spec = settings.spec
+    found: list[tuple[tuple[str, ...], str]] = [
+        (("spec", "defaults", "policy_dir"), spec.defaults.policy_dir),
+        (("spec", "defaults", "config_dir"), spec.defaults.config_dir),
+    ]
+    if spec.metrics.type in ("files", "otel"):
+        found.append((("spec", "metrics", "path"), spec.metrics.path))
+    return found
+
+
+def _outside_settings(root: Path, loaded: Loaded[Settings] | None) -> list[Problem]:
+    if loaded is None:
+        return []
+    problems = []
+    for parts, value in named_paths(loaded.document):
+        base = _glob_base(value)
+        if base is None or inside(root, base) is None:
+            hint = " (give --metrics SRC for a source elsewhere)" if "metrics" in parts else ""
+            problems.append(
+                Problem(
+                    loaded.where(*parts),
+                    ".".join(parts),
+                    f"{shorten(value)!r} is outside the repository{hint}",
+                )
+            )
+    return problems
+
+
+def _outside_files(root: Path, files: list[Path]) -> tuple[list[Path], list[Problem]]:
+    """The files that resolve inside ``root``, and a problem for each that does not."""
+    kept, problems = [], []
+    for path in files:
+        if inside(root, str(path.relative_to(root))) is None:
+            problems.append(
+                Problem(
+                    Location(_rel(root, path), 1, 1),
+                    "",
+                    "is a symlink to outside the repository; autoopt reads only files inside it",
+                )
+            )
+        else:
+            kept.append(path)
+    return kept, problems
 
 
 def default_settings(root: Path) -> Settings:
@@ -134,9 +203,14 @@ def default_settings(root: Path) -> Settings:
 
 
 def document_files(root: Path, settings: Settings) -> list[Path]:
-    """The policy and config files of a repository (its settings name the folders)."""
+    """The policy and config files of a repository (its settings name the folders); a folder
+    outside the repository is not read."""
     defaults = settings.spec.defaults
-    return [*_yaml_files(root / defaults.policy_dir), *_yaml_files(root / defaults.config_dir)]
+    files: list[Path] = []
+    for folder in (defaults.policy_dir, defaults.config_dir):
+        if inside(root, folder) is not None:
+            files.extend(p for p in _yaml_files(root / folder) if p not in files)
+    return files
 
 
 def count_documents(root: Path) -> int:
@@ -163,8 +237,12 @@ def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
         found = _collect([settings_path], base, problems)
         settings_file = found[0] if found else None
     settings = settings_file.document if settings_file else default_settings(base)
-    files = document_files(base, settings)
+    problems.extend(_outside_settings(base, settings_file))
+    files, outside = _outside_files(base, document_files(base, settings))
+    problems.extend(outside)
     files += [p for p in extra if p not in files]
+    if not files and not settings_path.exists():
+        raise SpecError([_nothing_here(base, settings)])
     repo = Repository(root=base, settings=settings, settings_file=settings_file)
     docs = _collect(files, base, problems, repo.broken)
     repo.strategies = dict(presets())
@@ -174,6 +252,16 @@ def load_repository(root: str | Path, extra: Iterable[Path] = ()) -> Repository:
         raise SpecError(problems)
     repo.warnings.extend(problems)
     return repo
+
+
+def _nothing_here(root: Path, settings: Settings) -> Problem:
+    defaults = settings.spec.defaults
+    return Problem(
+        Location(str(root.resolve())),
+        "",
+        f"not an autoopt repository: no {SETTINGS_FILE}, and no YAML files under "
+        f"{defaults.policy_dir}/ or {defaults.config_dir}/ (run `autoopt init`, or give --repo)",
+    )
 
 
 def _sort(repo: Repository, docs: list[Loaded[Any]], problems: list[Problem]) -> None:
@@ -243,7 +331,8 @@ def _check_policy(
                 Problem(
                     where,
                     "spec.target.config",
-                    f"{target.config!r} is not an LLMConfig under configs/",
+                    f"{target.config!r} is not an LLMConfig under "
+                    f"{repo.settings.spec.defaults.config_dir}/",
                 )
             )
         elif config.document.metadata.name != target.service:

@@ -53,9 +53,9 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
 
 def test_init_rejects_bad_names(tmp_path: Path) -> None:
     result = run("init", str(tmp_path), "--service", "Bad Name")
-    assert result.returncode == 1
-    assert (
-        result.stderr
-        == "error: 'Bad Name' is not a valid name (lowercase letters, digits, . _ -)\n"
+    assert result.returncode == 2  # a malformed option value is a usage error
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--service': 'Bad Name' is not a valid name: 1 to 253 "
+        "lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
     )
     assert not any(tmp_path.iterdir())

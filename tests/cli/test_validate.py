@@ -151,3 +151,56 @@ def test_files_are_counted_in_the_folders_the_settings_name(tmp_path: Path) -> N
     config.write_text(config.read_text().replace("temperature: 0.7", "temperature: 9"))
     result = run("validate", "--repo", str(repo))
     assert result.stdout.splitlines()[-1] == "3 file(s) checked: 1 error(s), 0 warning(s)"
+
+
+def _search_space(tmp_path: Path, models: str) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(QUICKSTART, repo, ignore=shutil.ignore_patterns("metrics"))
+    policy = repo / "policies" / "chat-cost.yaml"
+    old = "model: [gpt-4o, gpt-4o-mini, claude-3-5-haiku]"
+    assert old in policy.read_text()
+    policy.write_text(policy.read_text().replace(old, f"model: [{models}]"))
+    return repo
+
+
+def test_unknown_search_space_models_warn_and_fail_strict(tmp_path: Path) -> None:
+    repo = _search_space(tmp_path, "gpt-4o, gpt-4o-mnii, claude-3-5-haiku, my-tuned")
+    result = run("validate", "--repo", str(repo))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines() == [
+        "policies/chat-cost.yaml:30:21: spec.search_space.model[1]: unknown model 'gpt-4o-mnii': "
+        "not in the price catalog and no config runs it (a model of your own needs spec.prices "
+        "in autoopt.yaml) (warning)",
+        "policies/chat-cost.yaml:30:52: spec.search_space.model[3]: unknown model 'my-tuned': "
+        "not in the price catalog and no config runs it (a model of your own needs spec.prices "
+        "in autoopt.yaml) (warning)",
+        "policies/chat-cost.yaml: policy chat-cost: weights cost_per_request 0.60, quality 0.40",
+        "3 file(s) checked: 0 error(s), 2 warning(s)",
+    ]
+    assert run("validate", "--repo", str(repo), "--strict").returncode == 1
+
+
+def test_a_model_is_known_by_a_config_or_a_price(tmp_path: Path) -> None:
+    repo = _search_space(tmp_path, "gpt-4o, my-tuned, their-tuned")
+    settings = repo / "autoopt.yaml"
+    settings.write_text(
+        settings.read_text()
+        + "  prices:\n    my-tuned: {input_per_mtok: 0.3, output_per_mtok: 1.2}\n"
+    )
+    config = repo / "configs" / "chat-service.yaml"
+    config.write_text(
+        config.read_text().replace("retries: 2", "retries: 2\n      fallbacks: [their-tuned]")
+    )
+    result = run("validate", "--repo", str(repo), "--strict")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1] == "ok: 3 file(s) valid"
+
+
+def test_a_close_known_model_is_suggested(tmp_path: Path) -> None:
+    repo = _search_space(tmp_path, "gpt-4o, gtp-4o")
+    result = run("validate", "--repo", str(repo))
+    assert (
+        "policies/chat-cost.yaml:30:21: spec.search_space.model[1]: unknown model 'gtp-4o': not "
+        "in the price catalog and no config runs it (a model of your own needs spec.prices in "
+        "autoopt.yaml); did you mean 'gpt-4o'? (warning)"
+    ) in result.stdout.splitlines()

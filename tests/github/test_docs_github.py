@@ -9,6 +9,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from autoopt.gitops.workflows import workflow_templates
 from autoopt.spec.load import load_string
 from autoopt.spec.models import GitHubForge as GitHubSettings
 
@@ -30,20 +31,15 @@ def test_the_settings_example_validates() -> None:
     )
 
 
-def test_the_workflow_has_schedule_dispatch_permissions_and_token() -> None:
-    workflow: Any = YAML(typ="safe").load(StringIO(yaml_blocks()[1]))
-    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
-    assert workflow["on"]["schedule"][0]["cron"] == "*/15 * * * *"
-    assert workflow["permissions"] == {
+def test_the_workflow_shown_is_the_workflow_shipped() -> None:
+    """The page shows the cycle workflow ``autoopt init --github`` writes (comments aside)."""
+    shown: Any = YAML(typ="safe").load(StringIO(yaml_blocks()[1]))
+    text = workflow_templates()[".github/workflows/autoopt.yml"]
+    shipped: Any = YAML(typ="safe").load(StringIO(text))
+    assert shown == shipped
+    assert shown["jobs"]["cycle"]["steps"][1]["with"]["command"] == "cycle"
+    assert shown["permissions"] == {
         "contents": "write",
         "pull-requests": "write",
         "statuses": "write",
     }
-    job = workflow["jobs"]["autoopt"]
-    assert job["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
-    runs = [step["run"] for step in job["steps"] if "run" in step]
-    assert "autoopt validate" in runs
-    assert any(run.startswith("autoopt reconcile") for run in runs)
-    assert any(run.startswith("autoopt propose") for run in runs)
-    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
-    assert checkout["with"]["fetch-depth"] == 0

@@ -75,11 +75,11 @@ CASES = {
     ),
     "empty file": (
         "",
-        "configs/x.yaml: empty document, expected a mapping with apiVersion, kind, metadata and spec",
+        "configs/x.yaml:1:1: empty document, expected a mapping with apiVersion, kind, metadata and spec",
     ),
     "comments only": (
         "# nothing\n\n",
-        "configs/x.yaml: empty document, expected a mapping with apiVersion, kind, metadata and spec",
+        "configs/x.yaml:1:1: empty document, expected a mapping with apiVersion, kind, metadata and spec",
     ),
     "top-level list": (
         "- a\n- b\n",
@@ -147,7 +147,9 @@ def test_ten_megabyte_file(repo: Path) -> None:
     write(repo, "configs/big.yaml", "a: " + "x" * 10_000_000 + "\n")
     code, output = validate(repo)
     assert code == 1
-    assert errors_of(output) == ["configs/big.yaml: file is too large (10.0 MB; the limit is 1 MB)"]
+    assert errors_of(output) == [
+        "configs/big.yaml:1:1: file is too large (10.0 MB; the limit is 1 MB)"
+    ]
 
 
 def test_missing_file_named_on_the_command_line(tmp_path: Path) -> None:
