@@ -46,7 +46,7 @@ def _first_seen(rows: pd.DataFrame, version: str) -> float | None:
 def last_switch(buckets: Buckets, service: str, version: str) -> tuple[float, str] | None:
     """When ``version`` last took over the majority of the service's requests, and from which
     version: the start of that bucket."""
-    rows = buckets.sums.loc[buckets.sums["service"] == service]
+    rows = buckets.sums_of(service)
     if rows.empty:
         return None
     counts = rows.groupby(["bucket", "version"])["n"].sum().unstack(fill_value=0)

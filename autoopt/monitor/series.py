@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -68,9 +69,65 @@ class Buckets:
     sums: pd.DataFrame
     quantiles: pd.DataFrame
     step: float
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def services(self) -> list[str]:
         return sorted(self.sums["service"].unique().tolist()) if len(self.sums) else []
+
+    def sums_of(self, service: str) -> pd.DataFrame:
+        """One service's rows of ``sums`` (split once, on first use)."""
+        if "sums" not in self._cache:
+            groups = self.sums.groupby("service", sort=False)
+            self._cache["sums"] = {str(k): v for k, v in groups} if len(self.sums) else {}
+        found: pd.DataFrame = self._cache["sums"].get(service, self.sums.iloc[0:0])
+        return found
+
+    def totals_of(self, service: str) -> Columns:
+        """Per bucket, the sums over all versions and models: column → array."""
+        if "totals" not in self._cache:
+            numeric = self.sums.drop(columns=["version", "model"])
+            table = numeric.groupby(["service", "bucket"], sort=True).sum().reset_index()
+            self._cache["totals"] = _by_service(table)
+        return self._cache["totals"].get(service, {})  # type: ignore[no-any-return]
+
+    def quantiles_of(self, service: str) -> Columns:
+        if "quantiles" not in self._cache:
+            self._cache["quantiles"] = _by_service(
+                self.quantiles.sort_values(["service", "bucket"])
+            )
+        return self._cache["quantiles"].get(service, {})  # type: ignore[no-any-return]
+
+    def models_of(self, service: str) -> dict[str, Columns]:
+        """Per model, its requests per bucket."""
+        if "models" not in self._cache:
+            keys = ["service", "model", "bucket"]
+            table = self.sums.groupby(keys, sort=True)["n"].sum().reset_index()
+            per: dict[str, dict[str, Columns]] = {}
+            for name, columns in _by_service(table).items():
+                models = columns["model"]
+                per[name] = {
+                    str(m): {k: v[models == m] for k, v in columns.items()}
+                    for m in np.unique(models)
+                }
+            self._cache["models"] = per
+        return self._cache["models"].get(service, {})  # type: ignore[no-any-return]
+
+
+Columns = dict[str, np.ndarray]
+
+
+def _by_service(table: pd.DataFrame) -> dict[str, Columns]:
+    """Split a table sorted by service into per-service column arrays (one pass)."""
+    if len(table) == 0:
+        return {}
+    names = table["service"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.concatenate([[True], names[1:] != names[:-1]]))
+    ends = np.append(starts[1:], names.size)
+    columns = {c: table[c].to_numpy() for c in table.columns if c != "service"}
+    return {
+        str(names[a]): {c: v[a:b] for c, v in columns.items()}
+        for a, b in zip(starts, ends, strict=True)
+    }
 
 
 def aggregate(
@@ -128,12 +185,12 @@ def service_series(buckets: Buckets, service: str, window: Window) -> dict[str, 
     a bucket without requests has ``n = 0`` and NaN values."""
     step = buckets.step
     grid = _grid(window.start.timestamp(), window.end.timestamp(), step)
-    rows = buckets.sums.loc[buckets.sums["service"] == service]
-    by_bucket = rows.drop(columns=["service", "version", "model"]).groupby("bucket").sum()
-    times = by_bucket.index.to_numpy(dtype="float64")
+    totals = buckets.totals_of(service)
+    times = totals.get("bucket", np.array([], dtype="float64")).astype("float64")
 
     def col(name: str) -> np.ndarray:
-        return _on_grid(grid, times, by_bucket[name].to_numpy(dtype="float64"), 0.0)
+        values = totals.get(name, np.array([], dtype="float64")).astype("float64")
+        return _on_grid(grid, times, values, 0.0)
 
     n = col("n")
     out: dict[str, Series] = {}
@@ -149,10 +206,10 @@ def service_series(buckets: Buckets, service: str, window: Window) -> dict[str, 
         out["requests"] = Series.build("requests", grid, n, n, step, np.sqrt(n))
         cost = col("cost_sum")
         out["cost_usd"] = Series.build("cost_usd", grid, cost, n, step, np.sqrt(col("cost_sumsq")))
-    q = buckets.quantiles.loc[buckets.quantiles["service"] == service]
-    qt = q["bucket"].to_numpy(dtype="float64")
+    q = buckets.quantiles_of(service)
+    qt = q.get("bucket", np.array([], dtype="float64")).astype("float64")
     for level in ("p50", "p95", "p99"):
-        values = _on_grid(grid, qt, q[level].to_numpy(dtype="float64"), np.nan)
+        values = _on_grid(grid, qt, q.get(level, np.array([])).astype("float64"), np.nan)
         name = f"latency_{level}_ms"
         out[name] = Series.build(name, grid, values, n, step)
     return out
@@ -161,21 +218,19 @@ def service_series(buckets: Buckets, service: str, window: Window) -> dict[str, 
 def model_shares(buckets: Buckets, service: str, window: Window) -> dict[str, Series]:
     """Each model's share of the service's requests, per bucket (``model_share:<model>``)."""
     grid = _grid(window.start.timestamp(), window.end.timestamp(), buckets.step)
-    rows = buckets.sums.loc[buckets.sums["service"] == service]
-    total = rows.groupby("bucket")["n"].sum()
-    n = _on_grid(grid, total.index.to_numpy(dtype="float64"), total.to_numpy(dtype="float64"), 0.0)
+    totals = buckets.totals_of(service)
+    times = totals.get("bucket", np.array([])).astype("float64")
+    n = _on_grid(grid, times, totals.get("n", np.array([])).astype("float64"), 0.0)
     out = {}
-    for model, part in rows.groupby("model")["n"]:
-        per = part.groupby(rows.loc[part.index, "bucket"]).sum()
+    for model, columns in buckets.models_of(service).items():
         counts = _on_grid(
-            grid, per.index.to_numpy(dtype="float64"), per.to_numpy(dtype="float64"), 0.0
+            grid, columns["bucket"].astype("float64"), columns["n"].astype("float64"), 0.0
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(n > 0, counts / n, np.nan)
-        name = f"model_share:{str(model) or 'unknown'}"
-        out[name] = Series.build(
-            name, grid, share, n, buckets.step, np.sqrt(share * (1 - share) / n)
-        )
+            se = np.sqrt(share * (1 - share) / n)
+        name = f"model_share:{model or 'unknown'}"
+        out[name] = Series.build(name, grid, share, n, buckets.step, se)
     return out
 
 
@@ -198,11 +253,10 @@ def traffic(requests: Series) -> Series | None:
 
 def spend(series: Mapping[str, Series], buckets: Buckets, service: str) -> Spend:
     cost = series["cost_usd"]
-    rows = (
-        buckets.sums.loc[buckets.sums["service"] == service].groupby("bucket")["cost_sumsq"].sum()
-    )
+    totals = buckets.totals_of(service)
+    times = totals.get("bucket", np.array([])).astype("float64")
     sumsq = _on_grid(
-        cost.times, rows.index.to_numpy(dtype="float64"), rows.to_numpy(dtype="float64"), 0.0
+        cost.times, times, totals.get("cost_sumsq", np.array([])).astype("float64"), 0.0
     )
     return Spend(cost.times, np.nan_to_num(cost.values), sumsq, cost.step)
 

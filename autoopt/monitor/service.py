@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from autoopt.errors import MetricsError, UserError
-from autoopt.spec.models import AnalysisSettings, LLMConfig, Policy
+from autoopt.spec.models import AnalysisSettings, Policy
 from autoopt.values import Window
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ def analyse_service(
 ) -> ServiceAnalysis:
     """Read the metrics and analyse ``service`` as of ``now`` (or the end of its data)."""
     from autoopt.metrics import source_from_settings
+    from autoopt.monitor.baselines import baselines
     from autoopt.monitor.series import aggregate, service_series, traffic
 
     policy = policy_for_service(repo, service)
@@ -154,7 +155,7 @@ def analyse_service(
         read=read,
         settings=settings,
         series={k: v.since(window.start.timestamp()) for k, v in everything.items()},
-        baselines=_baselines(rows, buckets, everything, config, settings, current),
+        baselines=baselines(rows, buckets, everything, config, settings, current),
         trends=_trends(everything, window, settings),
         change_points=changes,
         anomalies=_anomalies(everything, window, settings, changes),
@@ -256,26 +257,8 @@ def _budgets(
     service: str,
     as_of: datetime,
 ) -> tuple[BudgetState, ...]:
-    from autoopt.analyze.budget import Limit, burn
-    from autoopt.monitor.series import spend
+    from autoopt.monitor.triggers import budget_states
 
     if policy is None or not policy.spec.budgets:
         return ()
-    spent = spend(series, buckets, service)
-    return tuple(
-        burn(spent, Limit(b.period, b.limit_usd, tuple(b.alerts)), as_of.timestamp())
-        for b in policy.spec.budgets
-    )
-
-
-def _baselines(
-    rows: pd.DataFrame,
-    buckets: Buckets,
-    series: Mapping[str, Series],
-    config: LLMConfig | None,
-    settings: AnalysisSettings,
-    current: Window,
-) -> tuple[Baseline, ...]:
-    from autoopt.monitor.baselines import baselines
-
-    return baselines(rows, buckets, series, config, settings, current)
+    return tuple(budget_states(series, buckets, service, policy, as_of).values())

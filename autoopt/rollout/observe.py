@@ -110,21 +110,13 @@ def evidence_for(
 def _watch(
     rows: pd.DataFrame | None, config: LLMConfig, strategy: Strategy, now: datetime
 ) -> Evidence:
-    """The new stable since the promotion against the previous stable just before it.
+    """The new stable since the promotion against its pre-change baseline (the previous
+    version over the watch window's length just before it): :mod:`autoopt.monitor.watch`
+    (wt-analyze). Only a rollback verdict acts in the watch window."""
+    from autoopt.monitor.watch import watch_evidence
 
-    Only a rollback verdict acts in the watch window (a severe regression).
-    """
-    previous = config.spec.previous
-    assert previous is not None
-    verdict, reasons = before_after(
-        rows,
-        strategy,
-        service=config.metadata.name,
-        versions=(previous.version, config.spec.stable.version),
-        at=previous.promoted_at,
-        now=now,
-    )
-    return Evidence("rollback" if verdict == "rollback" else "hold", reasons)
+    rollback, reasons = watch_evidence(rows, config, strategy, now)
+    return Evidence("rollback" if rollback else "hold", reasons)
 
 
 def recovery(
