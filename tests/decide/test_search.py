@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,13 +104,11 @@ def test_exhaustive_search_finds_the_oracle_choice(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(3))
 def test_nsga2_reaches_95_percent_of_the_oracle(seed: int) -> None:
     problem = Problem([8, 8, 8, 8, 8], seed)  # 32,768 points: NSGA-II
-    started = time.perf_counter()
     assert space_of(problem.spec).size > 10_000
     score, _ = pipeline(problem, seed)
     best_score, _ = oracle(problem)
     assert best_score > 0
     assert score >= 0.95 * best_score
-    assert time.perf_counter() - started < 20
 
 
 def test_nsga2_is_reproducible_with_a_seed() -> None:
