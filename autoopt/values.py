@@ -43,12 +43,21 @@ Z95 = 1.959963984540054
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with a 95% interval; ``se`` is the standard error when known."""
+    """A point estimate with a 95% interval; ``se`` is the standard error when known.
+
+    ``trials`` is set for a proportion (``value`` = successes / trials): the gates then take
+    the probability of breaking a bound from the exact binomial tail, not from ``se``.
+    ``enough`` is False when the data is too small for an interval with its nominal coverage
+    (a percentile or a skewed mean below its stated minimum n, docs/metrics.md): the interval
+    shown is then only indicative, and the gates treat the metric as uncertain.
+    """
 
     value: float
     low: float
     high: float
     se: float | None = None
+    trials: int | None = None
+    enough: bool = True
 
     @classmethod
     def exact(cls, value: float) -> Estimate:
@@ -63,8 +72,11 @@ class Estimate:
             return max(self.high - self.low, 0.0) / (2 * Z95)
         return math.inf
 
-    def as_dict(self) -> dict[str, float]:
-        return {"value": self.value, "low": self.low, "high": self.high}
+    def as_dict(self) -> dict[str, float | bool]:
+        out: dict[str, float | bool] = {"value": self.value, "low": self.low, "high": self.high}
+        if not self.enough:
+            out["enough"] = False
+        return out
 
 
 @dataclass(frozen=True)

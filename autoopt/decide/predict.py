@@ -13,7 +13,8 @@ The performance model (docs/decide.md, "Predictor"):
 * **latency** per request = overhead + time to first token + ms per token × output tokens +
   a normal residual; p50/p95/p99 are quantiles of that mixture, computed on a fixed grid (no
   random numbers). The interval adds the fitted parameters' standard errors.
-* **error rate** = the model's errors / requests (binomial standard error).
+* **error rate** = the model's errors / requests, with its exact interval; it carries the
+  requests as ``trials``, so its risk is the exact binomial tail, as for a measured rate.
 * **quality** only from the model's measured quality or a ``priors:`` entry; without either
   it is absent and the point "needs evaluation". Measured quality is not carried over to a
   ``max_tokens`` that would cut more than 1% of the outputs observed.
@@ -38,6 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from autoopt.probability import clopper_pearson
 from autoopt.spec.models import MetricName, Prior
 from autoopt.values import Z95, Estimate, ModelProfile, Price
 
@@ -109,7 +111,8 @@ def _error_rate(profile: ModelProfile) -> Estimate | None:
         return None
     p = profile.errors / profile.n
     se = math.sqrt(max(p * (1 - p), 0.25 / profile.n) / profile.n)
-    return Estimate(p, max(0.0, p - Z95 * se), min(1.0, p + Z95 * se), se)
+    low, high = clopper_pearson(profile.errors, profile.n)
+    return Estimate(p, low, high, se, trials=profile.n)
 
 
 def _cost(tokens_in: Estimate, tokens_out: Estimate, price: Price) -> Estimate:

@@ -9,8 +9,10 @@ Semantics (docs/decide.md):
 * **Improvement** is the weighted sum of those, weights normalised to sum 1. Its standard error
   comes from the delta method, metrics and candidates treated as independent.
 * **Hard constraints** decide feasibility on the point estimate; the probability that each is
-  broken is ``Φ((value − max) / se)`` (or ``Φ((min − value) / se)``) and the **risk** is the
-  probability that at least one is broken (independence). A hard constraint on a metric with
+  broken comes from the estimate's interval (:func:`break_probability`: the exact binomial
+  tail for a proportion, the side of the interval that faces the bound otherwise, at least
+  0.5 when the estimate is marked not enough data) and the **risk** is the probability that
+  at least one is broken (independence). A hard constraint on a metric with
   no evidence makes the candidate infeasible: it is never assumed good.
 * **Soft constraints** add ``penalty × relative excess`` (``penalty`` defaults to 1); a soft
   constraint on a metric with no evidence adds nothing.
@@ -30,6 +32,7 @@ import numpy.typing as npt
 from autoopt.decide.decision import Assessment, Violation
 from autoopt.decide.pareto import ranks
 from autoopt.errors import UserError
+from autoopt.probability import binom_cdf
 from autoopt.spec.models import Constraint, PolicySpec
 from autoopt.values import Z95, Candidate, Estimate, Summary
 
@@ -102,21 +105,50 @@ def improvement(
 
 
 def break_probability(estimate: Estimate, constraint: Constraint) -> float:
-    """P(the true value breaks the constraint) under a normal approximation."""
-    se = estimate.stderr
+    """P(the true value breaks the constraint), from the estimate's own interval.
+
+    * a proportion (``estimate.trials`` set): the exact binomial tail at the bound — for
+      ``max: L``, ``P(Binomial(n, L) ≤ k)``, the probability of seeing as few as ``k``
+      failures if the true rate were ``L`` (0 errors in 100 against 1% is 0.37, not 0);
+    * anything else: a normal tail scaled by the half of the interval that faces the bound,
+      so a skewed interval (a percentile, a cost) is read on the side that matters;
+    * an estimate marked not ``enough`` is uncertain: at least 0.5, never near 0.
+    """
     worst = 0.0
     for limit, sign in ((constraint.max, 1.0), (constraint.min, -1.0)):
         if limit is None:
             continue
-        gap = sign * (estimate.value - limit)
-        if se == 0.0:
-            prob = 1.0 if gap > 0 else 0.0
-        elif math.isinf(se):
-            prob = 0.5
+        if estimate.trials:
+            prob = _binomial_break(estimate, limit, sign)
         else:
-            prob = normal_cdf(gap / se)
+            prob = _normal_break(estimate, limit, sign)
+        if not estimate.enough:
+            prob = max(prob, 0.5)
         worst = max(worst, prob)
     return worst
+
+
+def _binomial_break(estimate: Estimate, limit: float, sign: float) -> float:
+    n = int(estimate.trials or 0)
+    k = round(estimate.value * n)
+    bound = min(max(limit, 0.0), 1.0)
+    if sign > 0:  # broken when the true rate is above the limit
+        return binom_cdf(k, n, bound) if bound < 1.0 else 0.0
+    return 1.0 - binom_cdf(k - 1, n, bound) if bound > 0.0 else 0.0
+
+
+def _normal_break(estimate: Estimate, limit: float, sign: float) -> float:
+    gap = sign * (estimate.value - limit)  # > 0: the point estimate already breaks it
+    towards = estimate.high if (sign > 0) == (gap <= 0) else estimate.low
+    half = abs(towards - estimate.value)
+    se = half / Z95 if math.isfinite(half) else math.inf
+    if estimate.se is not None and not math.isfinite(towards):
+        se = estimate.stderr
+    if se == 0.0 or math.isnan(se):
+        return 1.0 if gap > 0 else 0.0
+    if math.isinf(se):
+        return 0.5
+    return normal_cdf(gap / se)
 
 
 def _excess(value: float, constraint: Constraint) -> tuple[str, float, float] | None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from autoopt.errors import UserError
-from autoopt.metrics.stats import quantile_ranks_arrays, wilson_arrays
+from autoopt.metrics.stats import quantile_ends_arrays, wilson_arrays
 from autoopt.metrics.table import RowsReport
 from autoopt.values import Z95, Window
 
@@ -50,7 +50,8 @@ def _query(relation: str, seconds: int, where: str, *, ranked: bool = False) -> 
     # in groups of their own (summed into the report), and valid rows pay no per-aggregate test.
     # NaN from pandas arrives as NULL, so count(x) < n means some values are unknown.
     # ``ranked`` keeps each group's sorted latencies and picks the order statistics whose
-    # 1-based ranks the ``ranks`` table gives for the group's n (point and interval ends).
+    # 1-based ranks the ``ranks`` table gives for the group's n (point and interval ends,
+    # interpolated between adjacent order statistics as ``stats.quantile_estimate`` does).
     latency = (
         "list_sort(list(latency_ms)) AS latency_sorted"
         if ranked
@@ -58,8 +59,11 @@ def _query(relation: str, seconds: int, where: str, *, ranked: bool = False) -> 
     )
     if ranked:
         picks = ", ".join(
-            f"latency_sorted[r.k{q}] AS p{q}, latency_sorted[r.lo{q}] AS p{q}_low, "
-            f"latency_sorted[r.hi{q}] AS p{q}_high"
+            f"latency_sorted[r.k{q}] AS p{q}, "
+            f"latency_sorted[r.lo{q}] + r.lam{q} * (latency_sorted[least(r.lo{q} + 1, g.n)] "
+            f"- latency_sorted[r.lo{q}]) AS p{q}_low, "
+            f"latency_sorted[r.hi{q}] - r.mu{q} * (latency_sorted[r.hi{q}] "
+            f"- latency_sorted[greatest(r.hi{q} - 1, 1)]) AS p{q}_high"
             for q, _ in _LEVELS
         )
         tail = f"""SELECT g.* EXCLUDE (latency_sorted), {picks}
@@ -98,8 +102,9 @@ GROUP BY service, version, time_bucket(INTERVAL '{seconds} seconds', "timestamp"
     sizes = np.asarray(sizes, dtype="int64")
     table: dict[str, Any] = {"n": sizes.astype("int64")}
     for q, p in _LEVELS:
-        k, low, high = quantile_ranks_arrays(sizes, p)
-        table[f"k{q}"], table[f"lo{q}"], table[f"hi{q}"] = k, low, high
+        ends = quantile_ends_arrays(sizes, p)
+        for name in ("k", "lo", "lam", "hi", "mu"):
+            table[f"{name}{q}"] = ends[name]
     return pd.DataFrame(table)
 
 

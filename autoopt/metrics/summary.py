@@ -4,17 +4,19 @@ Definitions (also in docs/metrics.md):
 
 * latency quantiles are over every accepted row of the version (errors included), as the
   inverted empirical CDF, with order-statistic intervals (:mod:`autoopt.metrics.stats`);
-* ``error_rate`` is errors / n with a Wilson interval;
+* ``error_rate`` is errors / n with a Wilson interval (exact below 10 errors); it carries n as
+  ``trials`` so the gates use the exact binomial tail;
 * ``cost_per_request`` is the mean of ``cost_usd``; absent when any row's cost is unknown;
-* ``daily_cost_usd`` is ``cost_per_request`` × the service's observed request rate (all
-  versions together, per day): what the version would cost if it served all the traffic;
+* ``daily_cost_usd`` is ``cost_per_request`` × the service's request rate (all versions
+  together, per day): what the version would cost if it served all the traffic. The rate is
+  ``(N − 1) / span`` between the first and last request, and its Poisson uncertainty is part
+  of the interval (:func:`~autoopt.metrics.stats.rate_estimate`);
 * ``quality`` is the mean of the rows that carry one; absent when none does;
 * ``tokens_out_mean`` is over successful rows; ``ttft_p95_ms`` over rows that carry a ttft.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -24,7 +26,13 @@ import numpy as np
 
 from autoopt.errors import UserError
 from autoopt.metrics.sources import Period
-from autoopt.metrics.stats import mean_estimate, quantile_estimate, wilson
+from autoopt.metrics.stats import (
+    mean_estimate,
+    product_estimate,
+    proportion_estimate,
+    quantile_estimate,
+    rate_estimate,
+)
 from autoopt.spec.durations import parse_duration
 from autoopt.values import Candidate, Estimate, Summary, Window
 
@@ -193,7 +201,7 @@ def measure(
     latency = np.asarray(columns["latency_ms"], dtype="float64")
     tokens_out = np.asarray(columns["tokens_out"], dtype="float64")
     metrics: dict[str, Estimate | None] = {
-        "error_rate": wilson(int(errors.sum()), int(errors.size)),
+        "error_rate": proportion_estimate(int(errors.sum()), int(errors.size)),
         "latency_p50_ms": quantile_estimate(latency, 0.50),
         "latency_p95_ms": quantile_estimate(latency, 0.95),
         "latency_p99_ms": quantile_estimate(latency, 0.99),
@@ -209,13 +217,19 @@ def measure(
         per_request = mean_estimate(cost)
         metrics["cost_per_request"] = per_request
         if per_request is not None:
-            requests, days = traffic
-            metrics["daily_cost_usd"] = _scaled(per_request, requests / days)
+            metrics["daily_cost_usd"] = product_estimate(per_request, daily_rate(*traffic))
     if metrics["quality"] is None:
         notes.append("no quality scores in the metrics")
     return {k: v for k, v in metrics.items() if v is not None}, tuple(notes)
 
 
-def _scaled(estimate: Estimate, factor: float) -> Estimate:
-    se = estimate.se * factor if estimate.se is not None and math.isfinite(estimate.se) else None
-    return Estimate(estimate.value * factor, estimate.low * factor, estimate.high * factor, se)
+def daily_rate(requests: int, days: float) -> Estimate:
+    """Requests per day of the service over the span its rows cover, with its interval."""
+    per_second = rate_estimate(requests, days * _DAY)
+    return Estimate(
+        per_second.value * _DAY,
+        per_second.low * _DAY,
+        per_second.high * _DAY,
+        None if per_second.se is None else per_second.se * _DAY,
+        enough=per_second.enough,
+    )

@@ -98,7 +98,7 @@ def test_table_and_markdown(quickstart: Path) -> None:
     lines = markdown.stdout.splitlines()
     header = "version | n | errors | p95 ms | $/req | $/day | quality | constraints | rank | score"
     assert lines[0] == f"| {header} |"
-    assert lines[2].startswith("| v6 ★ | 4554 | 1.30% [1.01%, 1.67%] | 1201.2 [1183.5, 1226.6] |")
+    assert lines[2].startswith("| v6 ★ | 4554 | 1.30% [1.01%, 1.67%] | 1201.2 [1183.8, 1226.5] |")
 
 
 def test_window_and_time_series(quickstart: Path) -> None:

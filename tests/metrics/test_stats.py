@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 from scipy.stats import binom
+from scipy.stats import t as student_t
 
 from autoopt.metrics.stats import (
     mean_estimate,
     quantile_coverage,
     quantile_estimate,
     quantile_ranks,
+    student_quantile,
     wilson,
     wilson_arrays,
 )
@@ -120,12 +122,27 @@ def test_small_samples_clamp_the_interval_to_the_sample_range() -> None:
     assert quantile_coverage(50, 0.99) < 0.95
 
 
-def test_mean_estimate_is_the_normal_interval_and_skips_nan() -> None:
+def test_mean_estimate_without_skew_is_students_interval_and_skips_nan() -> None:
     data = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
     est = mean_estimate(data)
     assert est is not None
     se = np.std([1, 2, 3, 4], ddof=1) / 2
-    assert (est.value, est.low, est.high, est.se) == pytest.approx(
-        (2.5, 2.5 - Z95 * se, 2.5 + Z95 * se, se)
-    )
+    t = student_t.ppf(0.975, 3)
+    assert (est.value, est.se) == pytest.approx((2.5, se))
+    # Cornish–Fisher at 3 df is a little short of the exact quantile; from 10 df it is exact
+    assert (2.5 - est.low, est.high - 2.5) == pytest.approx((t * se, t * se), rel=0.01)
+    assert not est.enough
     assert mean_estimate(np.array([np.nan])) is None
+
+
+@pytest.mark.parametrize("df", [10, 30, 99, 1000])
+def test_student_quantile_matches_scipy(df: int) -> None:
+    assert student_quantile(Z95, df) == pytest.approx(student_t.ppf(0.975, df), abs=2e-4)
+
+
+def test_mean_interval_leans_towards_the_long_tail() -> None:
+    rng = np.random.default_rng(3)
+    sample = rng.lognormal(0.0, 1.0, 400)
+    est = mean_estimate(sample)
+    assert est is not None and est.enough
+    assert est.high - est.value > est.value - est.low > 0

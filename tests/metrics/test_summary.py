@@ -37,11 +37,11 @@ def test_summaries_match_brute_force_references() -> None:
     assert m["cost_per_request"].value == pytest.approx(a["cost_usd"].mean())
     assert m["tokens_out_mean"].value == pytest.approx(a.loc[~a["error"], "tokens_out"].mean())
     # both versions together ran 5000 requests over (almost) one day: the daily projection
-    # is the cost of serving all of it with this version
+    # is the cost of serving all of it with this version, at the rate (N − 1) / span
     span_days = (
         data.loc[data["service"] == "chat", "timestamp"].max() - DAY.start
     ).total_seconds() / 86400
-    assert m["daily_cost_usd"].value == pytest.approx(a["cost_usd"].mean() * 5000 / span_days)
+    assert m["daily_cost_usd"].value == pytest.approx(a["cost_usd"].mean() * 4999 / span_days)
 
 
 def test_unmeasurable_metrics_are_absent_not_zero() -> None:
