@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from autoopt.analyze.triggers import Firing
     from autoopt.gitops.forge import Forge
     from autoopt.metrics import MetricsRead
+    from autoopt.metrics.sources import MetricsSource
     from autoopt.rollout.gitport import BaseBranch
     from autoopt.rollout.state import RepoState
     from autoopt.spec.models import Settings
@@ -103,6 +104,7 @@ class Cycle:
     manual: frozenset[str] = frozenset()  # manual triggers asked for in this run (--trigger)
     _forge: Forge | None = None
     _metrics: MetricsRead | None = None
+    _source: MetricsSource | None = None
 
     def forge(self) -> Forge:
         if self._forge is None:
@@ -113,10 +115,19 @@ class Cycle:
         """The metrics table, read once for every phase of the run (``UserError`` when the
         source cannot be read; the next call tries again)."""
         if self._metrics is None:
-            from autoopt.rollout.runner import read_metrics
+            from autoopt.metrics import read_metrics
 
-            self._metrics = read_metrics(self.root, self.settings, self.metrics_src)
+            self._metrics = read_metrics(self.source())
         return self._metrics
+
+    def source(self) -> MetricsSource:
+        """The metrics source (``--metrics`` or the settings'), opened once for every phase: a
+        file source then scans its files once for all the services it is asked about."""
+        if self._source is None:
+            from autoopt.metrics.sources import source_from_settings
+
+            self._source = source_from_settings(self.settings.spec, self.root, self.metrics_src)
+        return self._source
 
     def state(self) -> RepoState:
         """The repository as it is now (re-read: an earlier phase may have committed)."""
@@ -156,14 +167,27 @@ def default_phases() -> tuple[Phase, ...]:
 def run_cycle(
     cycle: Cycle, phases: Sequence[Phase] | None = None, *, apply: bool = True
 ) -> CycleSummary:
-    """Run every phase over every turn; apply each phase's plan before the next one plans."""
+    """Run every phase over every turn; apply each phase's plan before the next one plans.
+
+    The summary carries each step's wall time (``start``: the sync and the first read of
+    the repository; then each phase, planning and applying): what a slow run spent its time
+    on, in the JSON summary."""
+    import time
+
+    began = time.perf_counter()
+    seconds: dict[str, float] = {}
     if apply and cycle.git is not None:
         cycle.git.sync()
     turns = first_turns(cycle.repository(), cycle.trigger)
+    seconds["start"] = time.perf_counter() - began
     for phase in phases if phases is not None else default_phases():
+        began = time.perf_counter()
         planned = phase.plan(cycle, turns)
         turns = planned.apply() if apply else planned.turns
+        seconds[phase.name] = time.perf_counter() - began
     events = tuple(replace(t.event, dry_run=not apply) for t in turns if t.event is not None)
     from autoopt.rollout.stop import read_stop
 
-    return CycleSummary(cycle.now, events, dry_run=not apply, stop=read_stop(cycle.root))
+    return CycleSummary(
+        cycle.now, events, dry_run=not apply, stop=read_stop(cycle.root), seconds=seconds
+    )

@@ -100,6 +100,7 @@ class CycleSummary:
     events: tuple[CycleEvent, ...]
     dry_run: bool
     stop: EmergencyStop | None = None
+    seconds: Mapping[str, float] = field(default_factory=dict, compare=False)  # by step
 
     @property
     def failed(self) -> tuple[CycleEvent, ...]:
@@ -150,6 +151,7 @@ class CycleSummary:
             "alerts": [{"service": e.service, **alert_dict(a)} for e, a in self.alerts()],
             "emergency_stop": None if self.stop is None else self.stop.as_dict(),
             "dry_run": self.dry_run,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "summary": self.line(),
         }
 

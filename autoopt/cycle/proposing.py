@@ -64,7 +64,7 @@ def _plan(cycle: Cycle, state: RepoState, turn: Turn) -> Item:
     try:
         decision = propose.decide_for(
             state.repository, turn.policy, metrics_src=cycle.metrics_src, now=cycle.now,
-            seed=cycle.seed, cheaper=bool(turn.hints.get("cheaper")),
+            seed=cycle.seed, cheaper=bool(turn.hints.get("cheaper")), source=cycle.source(),
         )  # fmt: skip
         plan = propose.plan(state.repository, turn.policy, decision, now=cycle.now)
     except UserError as exc:

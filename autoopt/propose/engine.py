@@ -39,16 +39,18 @@ def decide_for(
     now: datetime,
     seed: int,
     cheaper: bool = False,
+    source: Any = None,
 ) -> Decision:
     """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings').
 
     ``cheaper`` (a budget trigger fired): the candidate is chosen for cost per request alone,
-    within every constraint of the policy (see :func:`cheaper_policy`)."""
+    within every constraint of the policy (see :func:`cheaper_policy`). ``source``: a metrics
+    source already open (the cycle shares one across its policies)."""
     from dataclasses import replace
 
     from autoopt.evaluate import measure
 
-    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now)
+    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now, source=source)
     policy = found.policy
     if cheaper:
         decided = decide_for_policy(found, cheaper_policy(policy), repo, now, seed)
