@@ -8,7 +8,7 @@ Generates a GitOps repository (a bare origin and clones; one policy and config p
 and one Parquet file of ``services × per-hour × 24 × days`` requests. Each policy declares
 four triggers: a critical error-rate threshold (rollback), a latency anomaly, a request-mix
 drift and a projected daily budget (propose_cheaper). A third of the services are healthy,
-a third spend beyond their daily budget, and a third fail 40% of their requests in the last
+a third spend beyond their daily budget, and a third fail 60% of their requests in the last
 hour. Then, interleaved in the same run, each a whole ``python -m autoopt cycle``
 process on a fresh clone of a fresh bare copy of the origin (so every run does the same
 work: judging, committing, pushing proposals):
@@ -61,8 +61,8 @@ spec:
   budgets: [{{period: daily, limit_usd: 20}}]
 """
 TRIGGERS = """  triggers:
-    - {name: errors, type: threshold, metric: error_rate, above: 0.15, window: 1h,
-       min_sample: 20, priority: critical, action: rollback}
+    - {name: errors, type: threshold, metric: error_rate, above: 0.3, window: 1h,
+       min_sample: 10, priority: critical, action: rollback}
     - {name: slow, type: anomaly, metric: latency_p95_ms}
     - {name: mix, type: drift}
     - {name: spend, type: budget, at: 0.9, projected: true}
@@ -104,7 +104,7 @@ def metrics(path: Path, services: int, per_hour: int, days: int) -> int:
     which = rng.integers(0, services, n)
     kind = which % 3
     late = offsets > days * 86400 - 3600  # the last hour
-    error = rng.random(n) < np.where((kind == 2) & late, 0.4, 0.02)
+    error = rng.random(n) < np.where((kind == 2) & late, 0.6, 0.02)
     cost = rng.lognormal(-6, 0.5, n) * np.where(kind == 1, 40.0, 1.0)
     frame = pd.DataFrame(
         {
