@@ -12,6 +12,7 @@ makes the plan observe and report only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,7 +119,22 @@ def plan_service(
         if canary is not None
         else state.proposals.get((config.metadata.name, config.spec.stable.version))
     )
-    return _service_plan(repo, loaded, phase, policy, moved, via, blocked, proposal)
+    planned = _service_plan(repo, loaded, phase, policy, moved, via, blocked, proposal)
+    return replace(planned, alerts=_alerts_during(state, config))
+
+
+def _alerts_during(state: RepoState, config: LLMConfig) -> tuple[str, ...]:
+    """The triggers' alerts since the rollout began (its first known stage start)."""
+    canary = config.spec.canary
+    if canary is None:
+        return ()
+    starts = state.stages.get(config.metadata.name, {})
+    began = min([canary.step_started_at, *starts.values()])
+    return tuple(
+        f"{a.at.strftime('%Y-%m-%d %H:%M UTC')} {a.trigger} ({a.priority}): {a.message}"
+        for a in state.alerts.get(config.metadata.name, ())
+        if a.at >= began
+    )
 
 
 def _recovery(

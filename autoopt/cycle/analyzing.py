@@ -326,7 +326,9 @@ def update(
 
 def _turn(turn: Turn, item: Item, commit: str | None, applied: bool) -> Turn:
     fired = item.outcome.fired
-    proposal = next((f for f in fired if f.action in PROPOSING), None)
+    # a budget's cheaper proposal wins over a plain one (drift and spend firing together)
+    proposal = next((f for f in fired if f.action == "propose_cheaper"), None)
+    proposal = proposal or next((f for f in fired if f.action in PROPOSING), None)
     hints = dict(turn.hints)
     if proposal is not None:
         hints |= {"propose": proposal.name, "cheaper": proposal.action == "propose_cheaper"}

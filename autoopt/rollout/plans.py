@@ -40,6 +40,7 @@ class ServicePlan:
     blocked: Blocked | None = None  # why a change was not planned although judged
     promotion: str = "auto"  # the policy's promotion mode: auto | pr
     steps: tuple[int, ...] = ()  # the rollout's traffic steps (for the progress comment)
+    alerts: tuple[str, ...] = ()  # the triggers' alerts during the rollout, newest first
     previous: str | None = None  # watch phase: the old stable a rollback would restore
 
 

@@ -111,6 +111,7 @@ def progress_comment(
     rows: Sequence[StageRow],
     status: str,
     now: datetime,
+    alerts: Sequence[str] = (),
 ) -> str:
     return render.render(
         "progress.md.j2",
@@ -131,6 +132,7 @@ def progress_comment(
             ],
             "status": status,
             "now": now.strftime("%Y-%m-%d %H:%M UTC"),
+            "alerts": list(alerts),
         },
     )
 
@@ -195,6 +197,7 @@ def post(
         rows=rows,
         status=_status(plan, result),
         now=now,
+        alerts=plan.alerts,
     )
     notes = list(result.notes)
     try:

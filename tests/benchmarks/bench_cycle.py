@@ -8,7 +8,7 @@ Generates a GitOps repository (a bare origin and clones; one policy and config p
 and one Parquet file of ``services × per-hour × 24 × days`` requests. Each policy declares
 four triggers: a critical error-rate threshold (rollback), a latency anomaly, a request-mix
 drift and a projected daily budget (propose_cheaper). A third of the services are healthy,
-a third spend beyond their daily budget, and a third fail 60% of their requests in the last
+a third spend beyond their daily budget, and a third fail 90% of their requests in the last
 hour. Then, interleaved in the same run, each a whole ``python -m autoopt cycle``
 process on a fresh clone of a fresh bare copy of the origin (so every run does the same
 work: judging, committing, pushing proposals):
@@ -22,7 +22,8 @@ Printed: the median wall times, the ratio, and the breakdown by phase from the s
 Checked: every service has its event, the budget third fired ``spend`` and its proposal was
 asked to be cheaper (``cheaper_asked``), the failing third fired the critical ``errors``
 trigger (an alert: no promotion to roll back) and skipped the rest, the healthy third fired
-nothing, and the trigger log reached the origin. The target of issue #15: < 60 s for 1,000.
+neither (and the anomaly and drift detectors at most 2% of it: their false alarms), and the
+trigger log reached the origin. The target of issue #15: < 60 s for 1,000.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def metrics(path: Path, services: int, per_hour: int, days: int) -> int:
     which = rng.integers(0, services, n)
     kind = which % 3
     late = offsets > days * 86400 - 3600  # the last hour
-    error = rng.random(n) < np.where((kind == 2) & late, 0.6, 0.02)
+    error = rng.random(n) < np.where((kind == 2) & late, 0.9, 0.02)
     cost = rng.lognormal(-6, 0.5, n) * np.where(kind == 1, 40.0, 1.0)
     frame = pd.DataFrame(
         {
@@ -181,12 +182,16 @@ def check(lines: list[dict[str, Any]], services: int, origin: Path, *, triggers:
                 problems.append(f"{e['service']}: errors did not alert ({names})")
             elif skipped != {"slow", "mix", "spend"}:
                 problems.append(f"{e['service']}: not short-circuited ({skipped})")
-        if triggers and kind == "healthy" and names:
+        if triggers and kind == "healthy" and {"errors", "spend"} & set(names):
             problems.append(f"{e['service']}: healthy but fired {names}")
     if triggers:
         logged = json.loads(git(origin, "show", "main:.autoopt/triggers.json"))["services"]
         if len(logged) != sum(n for (k, v), n in fired.items() if v != "none"):
             problems.append(f"trigger log on origin has {len(logged)} services")
+    healthy = sum(n for (k, v), n in fired.items() if k == "healthy")
+    noisy = sum(n for (k, v), n in fired.items() if k == "healthy" and v != "none")
+    if triggers and noisy > 0.02 * healthy:  # anomaly and drift detectors' false alarms
+        problems.append(f"{noisy} of {healthy} healthy services fired a detector")
     if problems:
         raise SystemExit("wrong results: " + "; ".join(problems[:5]))
     return ", ".join(f"{k}: {v} {n}" for (k, v), n in sorted(fired.items()))

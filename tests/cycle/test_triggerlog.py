@@ -103,3 +103,35 @@ def test_a_cheaper_proposal_ranks_by_cost_alone_and_keeps_every_constraint() -> 
     ]
     assert cheaper.spec.constraints == policy.spec.constraints
     assert cheaper.metadata == policy.metadata
+
+
+def test_a_cheaper_proposal_wins_over_a_plain_one_and_alerts_are_kept() -> None:
+    from autoopt.analyze.triggers import Firing, TriggerOutcome
+    from autoopt.cycle.analyzing import Item, TriggerPlan, update
+    from autoopt.cycle.core import Turn
+
+    def fired(name: str, kind: str, action: str) -> Firing:
+        return Firing(name, kind, "medium", action, "fired", ())
+
+    outcome = TriggerOutcome(
+        (
+            fired("slow", "anomaly", "alert"),
+            fired("mix", "drift", "propose"),
+            fired("spend", "budget", "propose_cheaper"),
+            Firing("nightly", "schedule", "low", "propose", "quiet", ()),
+        )
+    )
+    item = Item("svc", "p", outcome, ("nightly",), None)
+    plan = TriggerPlan(None, {("svc", "p"): item}, None)
+    (turn,) = update((Turn("svc", "p"),), plan, commits={}, applied=False)
+    assert (turn.trigger, turn.settled) == ("spend", False)
+    assert dict(turn.hints) == {"propose": "spend", "cheaper": True}
+    assert [a.name for a in turn.alerts] == ["slow"]
+    assert len(turn.firings) == 4
+    only_quiet = TriggerPlan(
+        None,
+        {("svc", "p"): Item("svc", "p", TriggerOutcome(outcome.evaluated[3:]), ("nightly",), None)},
+        None,
+    )
+    (quiet,) = update((Turn("svc", "p"),), only_quiet, commits={}, applied=False)
+    assert quiet.trigger == "schedule" and "nightly quiet" in quiet.hints["quiet"]
