@@ -65,7 +65,7 @@ RepoPath = Annotated[str, Field(min_length=1), AfterValidator(_path_text)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Metadata(Model):
