@@ -197,6 +197,37 @@ class GitRepo:
         """Commits on ``head`` that are not on ``base`` (newest first)."""
         return self.log([head, f"^{base}"])
 
+    def changed_paths(self, base: str, head: str) -> list[str]:
+        """Paths (relative to the GitOps directory) that ``head`` changed since it left
+        ``base`` (``git diff base...head``: the changes of a pull request), sorted; a rename
+        lists both names."""
+        out = self._run(
+            "diff", "--name-only", "--no-renames", "-z", f"{base}...{head}", "--", str(self.prefix)
+        )
+        found = set()
+        for path in out.split("\0"):
+            if not path:
+                continue
+            relative = PurePosixPath(path)
+            if str(self.prefix) != ".":
+                relative = relative.relative_to(self.prefix)
+            found.add(relative.as_posix())
+        return sorted(found)
+
+    @contextlib.contextmanager
+    def checkout(self, rev: str, dest: Path) -> Iterator[Path]:
+        """A detached work tree of ``rev`` at ``dest`` (a linked worktree: its history and
+        config are this repository's) for the duration of the block; yields the GitOps
+        directory inside it. Removed afterwards, whatever happens."""
+        self._run("worktree", "add", "--detach", "--quiet", str(dest), rev)
+        try:
+            yield dest / self.prefix if str(self.prefix) != "." else dest
+        finally:
+            with contextlib.suppress(GitOpsError):
+                self._run("worktree", "remove", "--force", str(dest))
+            with contextlib.suppress(GitOpsError):
+                self._run("worktree", "prune")
+
     # ------------------------------------------------------------------ remotes
 
     def person(self) -> str:
