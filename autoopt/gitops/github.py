@@ -342,24 +342,29 @@ class GitHubForge:
 
     # -- check runs ---------------------------------------------------------------------------
 
-    def find_check_run(self, sha: str, name: str) -> int | None:
-        """The id of the newest check run ``name`` on commit ``sha``, or None."""
+    def find_check_run(self, sha: str, name: str) -> tuple[int, int] | None:
+        """(id, annotations) of the newest check run ``name`` on commit ``sha``, or None."""
         operation = f"list check runs of {sha[:12]}"
         params: dict[str, str | int] = {"check_name": name, "filter": "latest", "per_page": 100}
-        response = self._send(
-            "GET", self._url(f"/commits/{sha}/check-runs"), operation, params=params
-        )
+        url = self._url(f"/commits/{sha}/check-runs")
+        response = self._send("GET", url, operation, params=params)
         try:
             runs = response.json()["check_runs"]
-            ids = [int(run["id"]) for run in runs if run.get("name") == name]
-        except (ValueError, KeyError, TypeError):
+            found = [
+                (int(run["id"]), int((run.get("output") or {}).get("annotations_count") or 0))
+                for run in runs
+                if run.get("name") == name
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise self._fail(operation, "unexpected response (no check_runs)") from None
-        return max(ids, default=None)
+        return max(found, default=None)
 
     def upsert_check_run(self, sha: str, name: str, run: CheckRun) -> int:
-        """Create the completed check run ``name`` on ``sha``, or update the one already
-        there (a re-run on the same commit never adds a second); returns its id. Annotations
-        go 50 to a request, as GitHub accepts them (each update appends)."""
+        """The completed check run ``name`` on ``sha``: the one already there updated in
+        place, or a new one; returns its id. GitHub only ever appends annotations to a run, so
+        a run that already carries some is replaced by a new one when there are annotations to
+        give (the pull request shows the newest run of a name). Annotations go 50 to a
+        request, as GitHub accepts them."""
         step = ANNOTATIONS_PER_CALL
         notes = list(run.annotations)
         batches = [notes[i : i + step] for i in range(0, len(notes), step)] or [[]]
@@ -375,13 +380,12 @@ class GitHubForge:
         if run.details_url:
             body["details_url"] = run.details_url
         existing = self.find_check_run(sha, name)
-        if existing is None:
+        if existing is None or (existing[1] and notes):
             data = self._json("POST", "/check-runs", f"create check run {name!r}", body)
         else:
             body.pop("head_sha")
-            data = self._json(
-                "PATCH", f"/check-runs/{existing}", f"update check run {name!r}", body
-            )
+            path = f"/check-runs/{existing[0]}"
+            data = self._json("PATCH", path, f"update check run {name!r}", body)
         try:
             check_id = int(data["id"])
         except (KeyError, TypeError, ValueError):
