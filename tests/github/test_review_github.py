@@ -228,3 +228,41 @@ def test_a_read_only_token_is_a_warning_and_the_summary_still_written(
     assert "Resource not accessible by integration" in err and TOKEN not in err
     assert pr.comments() == [] and github.state.check_runs == {}
     assert "within policy" in (repos.tmp / "summary.md").read_text(encoding="utf-8")
+
+
+def _expand(text: str, event: dict[str, Any]) -> str:
+    """The two expressions the review workflow uses, as the runner expands them."""
+    pull = event["pull_request"]
+    text = text.replace("${{ github.event.pull_request.base.sha }}", pull["base"]["sha"])
+    return text.replace("${{ github.event.pull_request.head.sha }}", pull["head"]["sha"])
+
+
+def test_the_review_workflow_steps_run_as_written(
+    repos: Repos, github: GitHubServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autoopt.cli.main import main
+    from autoopt.gitops.workflows import workflow_templates
+    from autoopt.spec.yamlio import load_text
+
+    workflow: Any = load_text(workflow_templates()[".github/workflows/autoopt-review.yml"])
+    pr = PullRequest(repos, github, "switch")
+    repos.edit(CONFIG, "model: gpt-4o\n", "model: gpt-4o-mini\n")
+    repos.edit(CONFIG, "version: v7", "version: v8")
+    sha = pr.push("Switch chat-service to gpt-4o-mini", "opened")
+    event = json.loads((repos.tmp / "event.json").read_text(encoding="utf-8"))
+    codes = []
+    for step in workflow["jobs"]["review"]["steps"][1:]:
+        # the composite action runs: autoopt "$command" $args (split on spaces)
+        argv = [step["with"]["command"], *_expand(step["with"]["args"], event).split()]
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in repos.env.items():
+                patch.setenv(name, value)
+            patch.chdir(repos.ci)  # the job's working directory is the checkout
+            with pytest.raises(SystemExit) as done:
+                main(argv)
+        codes.append(done.value.code)
+    out, _ = capsys.readouterr()
+    assert codes == [0, 0], out
+    assert "ok: 3 file(s) valid" in out or "3 file(s) checked: 0 error(s)" in out
+    assert [r["conclusion"] for r in runs_on(github, sha)] == ["success"]
+    assert len(pr.comments()) == 1

@@ -102,8 +102,8 @@ def test_the_markdown_comment(repos: Repos, capsys: pytest.CaptureFixture[str]) 
 def test_a_model_predicted_below_the_quality_floor_fails(
     repos: Repos, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lower_quality(repos.person, "gpt-4o-mini", 3.0)  # measured ~84 instead of ~87
-    repos.push_main("Metrics: gpt-4o-mini's quality re-measured")
+    # metrics are read in the work tree the review runs in, committed or not
+    lower_quality(repos.ci, "gpt-4o-mini", 3.0)  # measured ~84 instead of ~87
     repos.edit(CONFIG, *MINI)
     repos.edit(CONFIG, *V8)
     head = repos.push("switch", "Switch chat-service to gpt-4o-mini")
@@ -247,3 +247,36 @@ def test_usage_and_user_errors(repos: Repos, capsys: pytest.CaptureFixture[str])
     assert "error: --head 'no-such-branch': no such commit" in err
     out, _ = repos.review(capsys, "origin/main", "--format", "text")
     assert out.strip().endswith("no change to policies, configs or autoopt.yaml")
+
+
+def test_a_new_config_and_a_service_without_policy_cannot_be_predicted(
+    repos: Repos, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = (repos.person / CONFIG).read_text(encoding="utf-8")
+    rows = (repos.person / "metrics" / "requests.csv").read_text(encoding="utf-8")
+    (repos.person / "configs" / "search-bot.yaml").write_text(
+        config.replace("name: chat-service", "name: search-bot"), encoding="utf-8"
+    )
+    (repos.person / "metrics" / "search-bot.csv").write_text(
+        rows.replace(",chat-service,", ",search-bot,"), encoding="utf-8"
+    )
+    repos.push_main("search-bot, not governed by a policy yet")
+    repos.edit("configs/search-bot.yaml", *MINI)
+    repos.edit("configs/search-bot.yaml", *V8)
+    (repos.person / "configs" / "new-bot.yaml").write_text(
+        config.replace("name: chat-service", "name: new-bot"), encoding="utf-8"
+    )
+    head = repos.push("two-bots", "search-bot on mini; new-bot")
+    data = repos.review_json(capsys, head)
+    assert data["conclusion"] == "neutral"
+    new, search = data["configs"]
+    assert (new["path"], new["change"]) == ("configs/new-bot.yaml", "added")
+    assert new["verdict"]["text"] == (
+        "cannot predict: configs/new-bot.yaml is new: there is no current stable version to "
+        "compare it with"
+    )
+    assert (search["path"], search["policy"]) == ("configs/search-bot.yaml", None)
+    assert search["impact"]["cost_per_request"]["delta"]["value"] < -0.9  # still simulated
+    assert search["verdict"]["text"] == (
+        "cannot predict: no policy targets search-bot, so there are no hard constraints to check"
+    )
