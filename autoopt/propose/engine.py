@@ -32,15 +32,22 @@ ROLLBACKS = frozenset({"rollback", "revert"})
 
 
 def decide_for(
-    repo: Repository, policy_name: str, *, metrics_src: str | None, now: datetime, seed: int
+    repo: Repository,
+    policy_name: str,
+    *,
+    metrics_src: str | None,
+    now: datetime,
+    seed: int,
+    env: Mapping[str, str] | None = None,
 ) -> Decision:
-    """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings')."""
+    """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings');
+    ``env`` holds the secrets the settings name (a Prometheus token)."""
     from types import MappingProxyType
 
     from autoopt.decide.choose import choose
     from autoopt.evaluate import measure
 
-    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now)
+    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now, env=env)
     policy, config, summaries = found.policy, found.config, found.summaries
     service = policy.spec.target.service
     profiles = found.source.profiles(service)
