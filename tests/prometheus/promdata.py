@@ -122,10 +122,27 @@ class Traffic:
                         _cumulative(counts.astype(float), stamps, reset),
                     )
 
+    def odd(self) -> Iterator[tuple[str, dict[str, str], list[int], list[float]]]:
+        """Service "odd": a counter that reads NaN for five scrapes (a broken exporter), and
+        a series without a version label (a label mismatch)."""
+        stamps = list(range(self.scrapes + 1))
+        times = [self.time(j) for j in stamps]
+        labels = {"service": "odd", "version": "v1", "instance": "a", "model": "m", "job": "x"}
+        values = [float(j) if not 101 <= j <= 105 else math.nan for j in stamps]
+        yield "llm_requests_total", labels, times, values
+        yield "llm_request_errors_total", labels, times, [0.0] * len(times)
+        unlabelled = {k: v for k, v in labels.items() if k != "version"}
+        yield (
+            "llm_requests_total",
+            {**unlabelled, "instance": "c"},
+            times,
+            [float(j) for j in stamps],
+        )
+
     def openmetrics(self) -> str:
         """The series as OpenMetrics text, one family at a time (promtool's input)."""
         families: dict[str, list[str]] = {}
-        for metric, labels, times, values in self.series():
+        for metric, labels, times, values in (*self.series(), *self.odd()):
             family, kind = _family(metric)
             lines = families.setdefault(f"# TYPE {family} {kind}", [])
             text = ",".join(f'{k}="{v}"' for k, v in labels.items())
@@ -140,18 +157,18 @@ class Traffic:
         return "\n".join(out) + "\n"
 
     def jsonlines(self) -> str:
-        """The series in VictoriaMetrics' ``/api/v1/import`` format."""
-        return "".join(
-            json.dumps(
-                {
-                    "metric": {"__name__": metric, **labels},
-                    "values": values,
-                    "timestamps": [t * 1000 for t in times],
-                }
-            )
-            + "\n"
-            for metric, labels, times, values in self.series()
-        )
+        """The series in VictoriaMetrics' ``/api/v1/import`` format (NaN left out: JSON has
+        no NaN)."""
+        out = []
+        for metric, labels, times, values in (*self.series(), *self.odd()):
+            kept = [(t, v) for t, v in zip(times, values, strict=True) if not math.isnan(v)]
+            line = {
+                "metric": {"__name__": metric, **labels},
+                "values": [v for _t, v in kept],
+                "timestamps": [t * 1000 for t, _v in kept],
+            }
+            out.append(json.dumps(line) + "\n")
+        return "".join(out)
 
 
 def _le(bound: float, instance: str) -> str:
@@ -161,6 +178,8 @@ def _le(bound: float, instance: str) -> str:
 
 
 def _num(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
     return repr(float(value)) if not float(value).is_integer() else str(int(value))
 
 
@@ -240,3 +259,37 @@ def truth_summary(events: Events) -> dict[str, Any]:
         "cost_per_request": float(events.cost.sum() / n),
         "quality": float(events.quality.sum() / n),
     }
+
+
+def rows_csv(traffic: Traffic, seed: int = 5) -> str:
+    """The same requests as per-request rows (the files source's canonical CSV), each at a
+    random moment inside the scrape interval that counted it."""
+    import io
+
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for (arm, _instance), e in traffic.events.items():
+        offset = rng.uniform(0.001, SCRAPE - 0.001, e.interval.size)
+        seconds = traffic.t0 + (e.interval - 1) * SCRAPE + offset
+        parts.append(
+            pd.DataFrame(
+                {
+                    "timestamp": pd.to_datetime(seconds, unit="s", utc=True),
+                    "service": arm.service,
+                    "version": arm.version,
+                    "model": arm.model,
+                    "latency_ms": e.latency * 1000,
+                    "tokens_in": e.tokens_in,
+                    "tokens_out": e.tokens_out,
+                    "cost_usd": e.cost,
+                    "error": e.error,
+                    "quality": e.quality,
+                }
+            )
+        )
+    frame = pd.concat(parts).sort_values("timestamp")
+    out = io.StringIO()
+    frame.to_csv(out, index=False)
+    return out.getvalue()

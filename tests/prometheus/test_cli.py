@@ -116,3 +116,42 @@ def test_status_works_on_a_prometheus_repository(
     code, out, err = run(capsys, "status", "--repo", str(repo), "--format", "json")
     assert code == 0, err
     assert [s["service"] for s in json.loads(out)["services"]] == ["chat"]
+
+
+def _evaluate(repo: Path, traffic: promdata.Traffic, *more: str) -> list[str]:
+    since, until = moment(traffic.time(0)).isoformat(), moment(traffic.time(480)).isoformat()
+    return ["evaluate", "--repo", str(repo), "--policy", "chat-cost", "--since", since,
+            "--until", until, *more]  # fmt: skip
+
+
+def test_a_backend_that_is_down_is_exit_1_and_one_line(
+    repo: Path, traffic: promdata.Traffic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.prometheus.servers import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    (repo / "autoopt.yaml").write_text(settings(url, "    retries: 1\n    backoff: 10ms\n"))
+    code, out, err = run(capsys, *_evaluate(repo, traffic))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: prometheus {url}/api/v1/query_range: cannot connect (")
+    assert err.strip().endswith("(after 2 attempts)") and err.count("\n") == 1
+
+
+def test_a_wrong_url_is_exit_1_with_the_server_s_message(
+    repo: Path, backend: Server, traffic: promdata.Traffic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run(capsys, *_evaluate(repo, traffic, "--metrics", backend.url + "/nope"))
+    assert code == 1
+    assert err.startswith(f"error: prometheus {backend.url}/nope/api/v1/query_range: HTTP 40")
+    assert err.count("\n") == 1
+
+
+def test_no_data_for_the_service_is_exit_1_with_a_hint(
+    repo: Path, traffic: promdata.Traffic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yaml = repo / "autoopt.yaml"
+    yaml.write_text(yaml.read_text() + "    layout: {preset: autoopt, service_label: app}\n")
+    code, _out, err = run(capsys, *_evaluate(repo, traffic))
+    assert code == 1
+    assert "no metrics for service 'chat'" in err
+    assert "(is the service label 'app' right?)" in err and err.count("\n") == 1

@@ -171,3 +171,33 @@ def test_arms_give_per_interval_counts_and_buckets(
     after = traffic.pooled("chat", "v1", traffic.time(200), traffic.time(300))
     assert before is not None and after is not None
     assert (whole.stable.n, whole.canary.n) == (before.interval.size, after.interval.size)
+
+
+def test_nan_values_and_a_missing_version_label_are_one_line_each(
+    backend: Server, traffic: promdata.Traffic
+) -> None:
+    (read,) = ask(source(backend), traffic, 0, 480, "odd")
+    (v1,) = read.summaries
+    unlabelled = "llm_requests_total: 1 series without a 'version' label left out"
+    assert any(n.startswith(unlabelled) for n in read.notes), read.notes
+    if backend.kind == "prometheus":  # VictoriaMetrics' import takes no NaN
+        nan = [n for n in read.notes if "NaN/Inf" in n]
+        assert nan == ["llm_requests_total: 2 NaN/Inf value(s) left out (empty or broken windows)"]
+        assert v1.n < 480  # the sub-interval with the NaN samples is not counted
+    else:
+        assert v1.n == 480
+
+
+def test_an_unknown_service_is_no_data_with_a_hint(
+    backend: Server, traffic: promdata.Traffic
+) -> None:
+    (read,) = ask(source(backend), traffic, 0, 480, "nosuch")
+    assert read.summaries == []
+    assert read.notes[-1].startswith(
+        "no data: no llm_requests_total series with service='nosuch' had requests in "
+    )
+    other = source(backend, layout={"preset": "otel-genai"})
+    (read,) = ask(other, traffic, 0, 480, "chat")
+    assert read.notes[-1].startswith(
+        "no data: the server has no series gen_ai_client_operation_duration_seconds_count"
+    )
