@@ -245,6 +245,13 @@ class GitRepo:
     def has_remote(self, remote: str) -> bool:
         return remote in [r.name for r in self._repo.remotes]
 
+    def remote_url(self, remote: str) -> str | None:
+        """The (first) URL configured for ``remote``, or None without such a remote."""
+        if not self.has_remote(remote):
+            return None
+        urls = list(self._repo.remotes[remote].urls)
+        return str(urls[0]) if urls else None
+
     def remote_sha(self, remote: str, branch: str) -> str | None:
         """Where ``branch`` is on ``remote`` now (asks the remote), or None if absent."""
         out = self._run("ls-remote", remote, f"refs/heads/{branch}")
