@@ -281,32 +281,36 @@ class PrometheusRecorder:
     ``/metrics``). Needs the ``prometheus`` extra: ``pip install 'autoopt[prometheus]'``.
     """
 
-    def __init__(self, registry: Any = None, *, buckets: tuple[float, ...] = LLM_LATENCY_BUCKETS):
+    def __init__(
+        self, registry: Any = None, *, buckets: tuple[float, ...] = LLM_LATENCY_BUCKETS
+    ) -> None:
         try:
             from prometheus_client import REGISTRY, Counter, Histogram, Summary
         except ImportError:
             raise UserError(
                 "PrometheusRecorder needs prometheus-client: pip install 'autoopt[prometheus]'"
             ) from None
-        where = {"registry": registry if registry is not None else REGISTRY}
+        where = registry if registry is not None else REGISTRY
         labels = ("service", "version", "model")
         self.latency = Histogram(
             "llm_request_duration_seconds",
             "End-to-end latency of LLM requests (failed ones labelled error=true).",
             (*labels, "error"),
             buckets=buckets,
-            **where,
+            registry=where,
         )
 
         def counter(name: str, text: str) -> Any:
-            return Counter(name, text, labels, **where)
+            return Counter(name, text, labels, registry=where)
 
         self.requests = counter("llm_requests", "LLM requests.")
         self.errors = counter("llm_request_errors", "LLM requests that failed.")
         self.tokens_in = counter("llm_tokens_input", "Input (prompt) tokens.")
         self.tokens_out = counter("llm_tokens_output", "Output (completion) tokens.")
         self.cost = counter("llm_cost_usd", "Cost of LLM requests, USD.")
-        self.quality = Summary("llm_quality_score", "Quality scores, 0-100.", labels, **where)
+        self.quality = Summary(
+            "llm_quality_score", "Quality scores, 0-100.", labels, registry=where
+        )
 
     def prepare(self, service: str, version: str, model: str, *, cost: bool = True) -> None:
         """Start every series of a (service, version, model) at zero before its first request.
