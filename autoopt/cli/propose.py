@@ -69,7 +69,9 @@ def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
             render_skipped(documents.policy(policy).document.metadata.name, service, blocked, fmt)
         )
         return
-    decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
+    decision = propose.decide_for(
+        documents, policy, metrics_src=metrics_src, now=now, seed=seed, env=os.environ
+    )
     simulation = (
         propose.simulation_for(repo, policy, decision, metrics_src=metrics_src, seed=seed)
         if simulate_flag
