@@ -7,7 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from autoopt.rollout.history import Record, Rollback, entries, last_rollbacks, stage_starts
+from autoopt.rollout.history import (
+    Record,
+    Rollback,
+    entries,
+    last_rollbacks,
+    proposals,
+    stage_starts,
+)
 from autoopt.rollout.stop import EmergencyStop, read_stop
 from autoopt.spec.load import load_document
 from autoopt.spec.models import Settings
@@ -30,6 +37,8 @@ class RepoState:
     stop: EmergencyStop | None = None
     stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
     rollbacks: Mapping[str, Rollback] = field(default_factory=dict)  # service → last rollback
+    #: (service, version) → the pull request its rollout came from (from the audit log)
+    proposals: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def read_state(
@@ -50,7 +59,12 @@ def read_state(
     found = entries(log)
     configs = {name: c.document for name, c in repository.configs.items()}
     return RepoState(
-        repository, head, read_stop(root), stage_starts(found, configs), last_rollbacks(found)
+        repository,
+        head,
+        read_stop(root),
+        stage_starts(found, configs),
+        last_rollbacks(found),
+        proposals(found),
     )
 
 
