@@ -94,6 +94,7 @@ class Cycle:
     metrics_src: str | None = None
     seed: int = 0
     trigger: str = "schedule"  # what started the run: schedule | manual | …
+    only: frozenset[str] | None = None  # the services this run looks at (None: every one)
     _forge: Forge | None = None
 
     def forge(self) -> Forge:
@@ -142,6 +143,8 @@ def run_cycle(
     if apply and cycle.git is not None:
         cycle.git.sync()
     turns = first_turns(cycle.repository(), cycle.trigger)
+    if cycle.only is not None:
+        turns = tuple(t for t in turns if t.service in cycle.only)
     for phase in phases if phases is not None else default_phases():
         planned = phase.plan(cycle, turns)
         turns = planned.apply() if apply else planned.turns

@@ -93,6 +93,8 @@ class CycleSummary:
     events: tuple[CycleEvent, ...]
     dry_run: bool
     stop: EmergencyStop | None = None
+    dashboard: PullRef | None = None  # the dashboard issue the run updated
+    dashboard_error: str | None = None  # why it could not be updated
 
     @property
     def failed(self) -> tuple[CycleEvent, ...]:
@@ -135,6 +137,8 @@ class CycleSummary:
             "pull_requests": [p.as_dict() for p in self.pull_requests()],
             "failed": [e.service for e in self.failed],
             "emergency_stop": None if self.stop is None else self.stop.as_dict(),
+            "dashboard": None if self.dashboard is None else self.dashboard.as_dict(),
+            "dashboard_error": self.dashboard_error,
             "dry_run": self.dry_run,
             "summary": self.line(),
         }

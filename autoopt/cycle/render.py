@@ -45,6 +45,10 @@ def text(summary: CycleSummary) -> str:
         )
     lines.append("")
     lines.append(summary.line())
+    if summary.dashboard is not None:
+        lines.append(f"dashboard: #{summary.dashboard.number} {summary.dashboard.url}".rstrip())
+    if summary.dashboard_error is not None:
+        lines.append(f"dashboard not updated: {summary.dashboard_error}")
     return "\n".join(lines)
 
 
@@ -78,6 +82,8 @@ def marks(summary: CycleSummary) -> list[tuple[Level, str, str]]:
     found: list[tuple[Level, str, str]] = []
     if summary.stop is not None:
         found.append(("warning", "autoopt: emergency stop", summary.stop.reason))
+    if summary.dashboard_error is not None:
+        found.append(("error", "autoopt dashboard", summary.dashboard_error))
     for e in summary.events:
         title = f"autoopt {e.service}"
         if e.error is not None:
