@@ -23,13 +23,12 @@ class ReconcilePhase:
 
     def plan(self, cycle: Cycle, turns: tuple[Turn, ...]) -> Planned:
         from autoopt import reconcile
-        from autoopt.rollout.runner import read_metrics
 
         state = cycle.state()
         if not reconcile.active(state):
             return Planned(turns)
         try:
-            read = read_metrics(cycle.root, cycle.settings, cycle.metrics_src)
+            read = cycle.metrics()
         except UserError as exc:
             return Planned(_fail(state, turns, _active(state), str(exc)))
         planned = reconcile.plan(state, read.frame, now=cycle.now)
