@@ -1,4 +1,5 @@
-"""The GitHub Actions files autoopt ships: the cycle workflow and the composite action.
+"""The GitHub Actions files autoopt ships: the cycle and review workflows and the composite
+action.
 
 They are package data (``autoopt/templates/github/``); :func:`workflow_templates` returns them
 ready to write into a user's repository (``autoopt init --github``), keyed by the path they go
@@ -15,6 +16,7 @@ from autoopt import __version__
 #: where each file goes in the user's repository → its name under ``autoopt/templates/github``
 TEMPLATES = {
     ".github/workflows/autoopt.yml": "autoopt.yml",
+    ".github/workflows/autoopt-review.yml": "review.yml",
     ".github/actions/autoopt/action.yml": "action.yml",
 }
 VERSION_PLACEHOLDER = "@AUTOOPT_VERSION@"

@@ -11,6 +11,7 @@ import threading
 import zlib
 from typing import Any
 
+from tests.github.ghchecks import CheckRunHandlers
 from tests.github.openapi_check import Operation, OperationIndex
 
 OWNER, REPO = "acme", "llm-configs"
@@ -41,6 +42,7 @@ class GitHubState:
         self.prs: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, dict[str, Any]] = {}
         self.statuses: list[dict[str, Any]] = []
+        self.check_runs: dict[int, dict[str, Any]] = {}  # id → run (ghchecks.py)
         self._next_number = 1
         self._next_comment = 1
 
@@ -139,7 +141,7 @@ class GitHubState:
         return data
 
 
-class Handlers:
+class Handlers(CheckRunHandlers):
     """One method per operationId; each returns (status, JSON) or raises ``Reply``."""
 
     def __init__(self, state: GitHubState) -> None:
