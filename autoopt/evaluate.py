@@ -77,9 +77,11 @@ def _nothing(source: MetricsSource, read: SummaryRead) -> str:
     if read.rows.accepted == 0 and read.rows.rejected and not read.rows.outside:
         return f"{source.description}: no usable rows ({read.rows.line().removeprefix('rows: ')})"
     seen = ", ".join(source.services()) or "none"
+    hint = next((n for n in read.notes if n.startswith("no data: ")), None)  # Prometheus'
     return (
         f"no metrics for service {read.service!r} in {window.start.isoformat()} .. "
         f"{window.end.isoformat()} ({source.description}; services seen: {seen})"
+        + (f"; {hint.removeprefix('no data: ')}" if hint else "")
     )
 
 

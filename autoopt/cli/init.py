@@ -1,4 +1,5 @@
-"""``autoopt init``: write an annotated starter repository (or add a service to one)."""
+"""``autoopt init``: write an annotated starter repository (or add a service to one, or
+create the tour's example repository)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from autoopt.cli.options import NAME, TEXT
+from autoopt.cli.options import NAME, TEXT, now_option, parse_now
 from autoopt.spec.scaffold import Scaffold, write_scaffold
 
 if TYPE_CHECKING:
@@ -38,7 +39,15 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     help="With --github: the GitHub repository (default: read from the remote origin).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
-def command(
+@click.option(
+    "--example",
+    type=click.Choice(["quickstart"]),
+    default=None,
+    help="Create DIRECTORY as the example's own git repository (with a bare origin and "
+    "metrics that end now) instead of writing starter files.",
+)
+@now_option
+def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
     directory: Path,
     service: str,
     model: str,
@@ -46,14 +55,23 @@ def command(
     github: bool,
     repository: str | None,
     force: bool,
+    example: str | None,
+    now_text: str | None,
 ) -> None:
     """Write autoopt.yaml, a policy and a config, every field annotated.
 
     The files are valid as written: `autoopt validate` passes on them at once. In a
     repository that already has a valid autoopt.yaml, only the new service's policy and
     config are written (in the folders the settings name) and autoopt.yaml is kept. No file
-    is overwritten without --force.
+    is overwritten without --force. With --example quickstart, DIRECTORY (new or empty)
+    becomes the README tour's repository instead.
     """
+    if example is not None:
+        from autoopt.demo.example import build_example, describe
+
+        built = build_example(example, directory, now=parse_now(now_text))
+        click.echo("\n".join(describe(built, directory)))
+        return
     extra: dict[str, str] = {}
     if repository is not None and not _REPOSITORY.match(repository):
         raise click.BadParameter(f"{repository!r} is not OWNER/NAME", param_hint="--repository")

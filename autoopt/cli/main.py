@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emergency-stop": ("emergency_stop", "Stop every rollout at once (--lift to lift it)."),
     "rollback": ("rollback", "Roll a service back by hand, now (--to VERSION)."),
     "propose": ("propose", "Propose the best qualifying config as a pull request."),
+    "review": ("review", "Predict the impact of every config/policy change between two refs."),
     "status": ("status", "Rollout state of every service and the open local proposals."),
     "merge": ("merge", "Merge (or close) a pull request of the local forge."),
     "history": ("history", "The audit log of a service, read back from commit trailers."),

@@ -75,6 +75,24 @@ def tagged(body: str, marker: str) -> str:
     return body if tag in body else f"{body}\n\n{tag}"
 
 
+CheckConclusion = Literal["success", "neutral", "failure"]
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A completed check run as GitHub shows it: the conclusion, the output (title, Markdown
+    summary and text) and annotations (GitHub's shape: path, start_line, end_line,
+    annotation_level, message, title)."""
+
+    conclusion: CheckConclusion
+    title: str
+    summary: str
+    completed_at: str  # ISO 8601
+    text: str = ""
+    annotations: tuple[dict[str, object], ...] = ()
+    details_url: str = ""
+
+
 class Forge(Protocol):
     #: True when the pull requests are shared by every clone (GitHub); False for the local
     #: forge, whose pull requests live in one clone's git directory.

@@ -24,6 +24,7 @@ from autoopt import __version__
 from autoopt.errors import ForgeError
 from autoopt.gitops.forge import (
     PERMISSIONS,
+    CheckRun,
     Issue,
     PRRequest,
     PRState,
@@ -405,3 +406,69 @@ class GitHubForge:
         role = str(data.get("role_name") or "")
         base = str(data.get("permission") or "none")
         return role if role in PERMISSIONS else base if base in PERMISSIONS else "none"
+
+    # -- check runs ---------------------------------------------------------------------------
+
+    def find_check_run(self, sha: str, name: str) -> tuple[int, int] | None:
+        """(id, annotations) of the newest check run ``name`` on commit ``sha``, or None."""
+        operation = f"list check runs of {sha[:12]}"
+        params: dict[str, str | int] = {"check_name": name, "filter": "latest", "per_page": 100}
+        url = self._url(f"/commits/{sha}/check-runs")
+        response = self._send("GET", url, operation, params=params)
+        try:
+            runs = response.json()["check_runs"]
+            found = [
+                (int(run["id"]), int((run.get("output") or {}).get("annotations_count") or 0))
+                for run in runs
+                if run.get("name") == name
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise self._fail(operation, "unexpected response (no check_runs)") from None
+        return max(found, default=None)
+
+    def upsert_check_run(self, sha: str, name: str, run: CheckRun) -> int:
+        """The completed check run ``name`` on ``sha``: the one already there updated in
+        place, or a new one; returns its id. GitHub only ever appends annotations to a run, so
+        a run that already carries some is replaced by a new one when there are annotations to
+        give (the pull request shows the newest run of a name). Annotations go 50 to a
+        request, as GitHub accepts them."""
+        step = ANNOTATIONS_PER_CALL
+        notes = list(run.annotations)
+        batches = [notes[i : i + step] for i in range(0, len(notes), step)] or [[]]
+        output = {"title": run.title[:1000], "summary": _clip(run.summary), "text": _clip(run.text)}
+        body: dict[str, Any] = {
+            "name": name,
+            "head_sha": sha,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "completed_at": run.completed_at,
+            "output": {**output, "annotations": batches[0]},
+        }
+        if run.details_url:
+            body["details_url"] = run.details_url
+        existing = self.find_check_run(sha, name)
+        if existing is None or (existing[1] and notes):
+            data = self._json("POST", "/check-runs", f"create check run {name!r}", body)
+        else:
+            body.pop("head_sha")
+            path = f"/check-runs/{existing[0]}"
+            data = self._json("PATCH", path, f"update check run {name!r}", body)
+        try:
+            check_id = int(data["id"])
+        except (KeyError, TypeError, ValueError):
+            raise self._fail(f"create check run {name!r}", "unexpected response (no id)") from None
+        for batch in batches[1:]:
+            more = {"output": {**output, "annotations": batch}}
+            self._json("PATCH", f"/check-runs/{check_id}", f"annotate check run {name!r}", more)
+        return check_id
+
+
+ANNOTATIONS_PER_CALL = 50  # GitHub's limit per create or update request
+OUTPUT_MAX = 65_535  # characters of a check run's output.summary and output.text
+
+
+def _clip(text: str) -> str:
+    if len(text) <= OUTPUT_MAX:
+        return text
+    cut = "\n\n… (cut: the full review is in the pull-request comment and the job summary)"
+    return text[: OUTPUT_MAX - len(cut)] + cut

@@ -1,4 +1,5 @@
-"""The GitHub Actions files autoopt ships: the cycle workflow and the composite action.
+"""The GitHub Actions files autoopt ships: the cycle and review workflows and the composite
+action.
 
 They are package data (``autoopt/templates/github/``); :func:`workflow_templates` returns them
 ready to write into a user's repository (``autoopt init --github``), keyed by the path they go
@@ -16,6 +17,7 @@ from autoopt import __version__
 TEMPLATES = {
     ".github/workflows/autoopt.yml": "autoopt.yml",
     ".github/workflows/autoopt-command.yml": "autoopt-command.yml",
+    ".github/workflows/autoopt-review.yml": "review.yml",
     ".github/actions/autoopt/action.yml": "action.yml",
 }
 VERSION_PLACEHOLDER = "@AUTOOPT_VERSION@"

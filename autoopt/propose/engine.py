@@ -40,17 +40,21 @@ def decide_for(
     seed: int,
     cheaper: bool = False,
     source: Any = None,
+    env: Mapping[str, str] | None = None,
 ) -> Decision:
     """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings').
 
     ``cheaper`` (a budget trigger fired): the candidate is chosen for cost per request alone,
     within every constraint of the policy (see :func:`cheaper_policy`). ``source``: a metrics
-    source already open (the cycle shares one across its policies)."""
+    source already open (the cycle shares one across its policies). ``env``: the secrets the
+    settings name (a Prometheus token)."""
     from dataclasses import replace
 
     from autoopt.evaluate import measure
 
-    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now, source=source)
+    found = measure(
+        repo, policy_name, metrics_src, since=None, until=None, now=now, source=source, env=env
+    )
     policy = found.policy
     if cheaper:
         decided = decide_for_policy(found, cheaper_policy(policy), repo, now, seed)

@@ -11,6 +11,7 @@ settings name, and the settings file is kept as it is.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,31 @@ from autoopt.spec.models import Settings
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 SETTINGS = "autoopt.yaml"
 _LOCAL_FORGE = "    type: local               # local (kept inside .git, no network) | github\n"
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9._/@+-]*$")
+#: The quickstart's search space; the starter's tests switch to one of the cheaper ones.
+MODELS = ("gpt-4o", "gpt-4o-mini", "claude-3-5-haiku")
+
+
+def _scalar(text: str) -> str:
+    """``text`` as a YAML scalar: plain when that reads back as the same string."""
+    plain = _PLAIN.match(text) and text.lower() not in {"null", "true", "false", "yes", "no"}
+    return text if plain else json.dumps(text)
+
+
+def starter_policy(text: str, model: str) -> str:
+    """The quickstart policy for a service that runs ``model`` today: ``model`` first in the
+    search space, and test cases that switch to a model other than ``model`` (a case whose
+    "new" model is the current one has nothing to compare and would fail)."""
+    if model == MODELS[0]:
+        return text
+    others = [m for m in MODELS if m != model]
+    space = ", ".join(_scalar(m) for m in [model, *others])
+    text = text.replace(f"model: [{', '.join(MODELS)}]", f"model: [{space}]", 1)
+    cheaper = next(m for m in ("gpt-4o-mini", "claude-3-5-haiku") if m != model)
+    floor = next(m for m in ("claude-3-5-haiku", "gpt-4o-mini") if m != model)
+    text = text.replace("{model: claude-3-5-haiku}", "{model: @floor@}")
+    text = text.replace("{model: gpt-4o-mini}", f"{{model: {_scalar(cheaper)}}}")
+    return text.replace("{model: @floor@}", f"{{model: {_scalar(floor)}}}")
 
 
 def quickstart_root() -> Traversable:
@@ -64,7 +90,9 @@ class Scaffold:
                 text = text.replace(old, new)
             text = text.replace(f"configs/{self.service}.yaml", config_rel)
             if rel.startswith("configs/"):
-                text = text.replace("model: gpt-4o\n", f"model: {self.model}\n", 1)
+                text = text.replace("model: gpt-4o\n", f"model: {_scalar(self.model)}\n", 1)
+            if rel.startswith("policies/"):
+                text = starter_policy(text, self.model)
             if rel == SETTINGS:
                 text = self._settings(text)
             load_string(text, path=Path(target), display=target)  # what we write must be valid

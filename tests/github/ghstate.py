@@ -11,6 +11,7 @@ import threading
 import zlib
 from typing import Any
 
+from tests.github.ghchecks import CheckRunHandlers
 from tests.github.openapi_check import Operation, OperationIndex
 
 OWNER, REPO = "acme", "llm-configs"
@@ -43,6 +44,7 @@ class GitHubState:
         self.statuses: list[dict[str, Any]] = []
         self.issues: dict[int, dict[str, Any]] = {}  # numbers shared with the pull requests
         self.permissions: dict[str, str] = {}  # login → role_name (absent: not a user)
+        self.check_runs: dict[int, dict[str, Any]] = {}  # id → run (ghchecks.py)
         self._next_number = 1
         self._next_comment = 1
 
@@ -192,7 +194,7 @@ class GitHubState:
         return data
 
 
-class Handlers:
+class Handlers(CheckRunHandlers):
     """One method per operationId; each returns (status, JSON) or raises ``Reply``."""
 
     def __init__(self, state: GitHubState) -> None:

@@ -74,6 +74,7 @@ def test_the_tree_holds_every_file(tree: Path) -> None:
     assert names == [
         "repo/.github/workflows/ci.yml",
         "user/.github/workflows/autoopt-command.yml",
+        "user/.github/workflows/autoopt-review.yml",
         "user/.github/workflows/autoopt.yml",
         "repo/.github/actions/autoopt/action.yml",
         "user/.github/actions/autoopt/action.yml",
@@ -107,6 +108,31 @@ def test_the_cycle_workflow_is_scheduled_serialised_and_least_privileged() -> No
     assert action["runs"]["steps"][0]["uses"] == "actions/setup-python@v7"
     assert sorted(action["outputs"]) == ["decision", "pull-request", "summary"]
     assert workflow_templates()[".github/workflows/autoopt.yml"].count(__version__) == 1
+
+
+def test_the_review_workflow_runs_on_document_changes_with_least_privilege() -> None:
+    workflow: Any = load_text(workflow_templates("9.8.7")[".github/workflows/autoopt-review.yml"])
+    assert list(workflow["on"]) == ["pull_request"]
+    assert workflow["on"]["pull_request"]["paths"] == ["policies/**", "configs/**", "autoopt.yaml"]
+    assert dict(workflow["permissions"]) == {
+        "contents": "read",
+        "pull-requests": "write",
+        "checks": "write",
+    }
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    checkout, validate, review = workflow["jobs"]["review"]["steps"]
+    assert (checkout["uses"], checkout["with"]["fetch-depth"]) == ("actions/checkout@v7", 0)
+    assert validate["uses"] == review["uses"] == "./.github/actions/autoopt"
+    assert (validate["with"]["command"], validate["with"]["args"]) == (
+        "validate",
+        "--format github",
+    )
+    assert review["if"] == "${{ !cancelled() }}"
+    assert (review["with"]["command"], review["with"]["version"]) == ("review", "9.8.7")
+    assert review["with"]["args"] == (
+        "--base ${{ github.event.pull_request.base.sha }} "
+        "--head ${{ github.event.pull_request.head.sha }}"
+    )
 
 
 def test_actionlint_passes_every_workflow(tree: Path) -> None:
