@@ -67,10 +67,14 @@ def command(
     if not dry_run:
         require_remote(cycle)
     summary = run_cycle(cycle, apply=not dry_run)
+    if not dry_run and cycle.settings.spec.bot.dashboard:
+        from autoopt.cycle import dashboard
+
+        summary = dashboard.update(cycle, summary)
     click.echo(render.json_lines(summary) if fmt == "json" else render.text(summary))
     if actions is not None:
         report(actions, summary)
-    if summary.failed:
+    if summary.failed or summary.dashboard_error is not None:
         ctx.exit(1)
 
 

@@ -17,6 +17,7 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "Baselines, trends, anomalies, drift and budget burn of a service."),
     "cycle": ("cycle", "One pass for the whole repository: reconcile, then propose (the bot)."),
+    "command": ("command", "Run a /autoopt comment command from an issue_comment event."),
     "demo": ("demo", "Run the whole loop offline on a simulated production (start here)."),
     "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
     "init": ("init", "Write an annotated starter repository (settings, policy, config)."),

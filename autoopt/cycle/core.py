@@ -101,6 +101,7 @@ class Cycle:
     metrics_src: str | None = None
     seed: int = 0
     trigger: str = "schedule"  # what started the run: schedule | manual | …
+    only: frozenset[str] | None = None  # the services this run looks at (None: every one)
     manual: frozenset[str] = frozenset()  # manual triggers asked for in this run (--trigger)
     _forge: Forge | None = None
     _metrics: MetricsRead | None = None
@@ -179,6 +180,8 @@ def run_cycle(
     if apply and cycle.git is not None:
         cycle.git.sync()
     turns = first_turns(cycle.repository(), cycle.trigger)
+    if cycle.only is not None:
+        turns = tuple(t for t in turns if t.service in cycle.only)
     seconds["start"] = time.perf_counter() - began
     for phase in phases if phases is not None else default_phases():
         began = time.perf_counter()

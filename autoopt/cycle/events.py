@@ -101,6 +101,8 @@ class CycleSummary:
     dry_run: bool
     stop: EmergencyStop | None = None
     seconds: Mapping[str, float] = field(default_factory=dict, compare=False)  # by step
+    dashboard: PullRef | None = None  # the dashboard issue the run updated
+    dashboard_error: str | None = None  # why it could not be updated
 
     @property
     def failed(self) -> tuple[CycleEvent, ...]:
@@ -150,6 +152,8 @@ class CycleSummary:
             "failed": [e.service for e in self.failed],
             "alerts": [{"service": e.service, **alert_dict(a)} for e, a in self.alerts()],
             "emergency_stop": None if self.stop is None else self.stop.as_dict(),
+            "dashboard": None if self.dashboard is None else self.dashboard.as_dict(),
+            "dashboard_error": self.dashboard_error,
             "dry_run": self.dry_run,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "summary": self.line(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from autoopt.controls import block_reason
@@ -31,6 +32,9 @@ class ReconcilePhase:
         except UserError as exc:
             return Planned(_fail(state, turns, _active(state), str(exc)))
         planned = reconcile.plan(state, read.frame, now=cycle.now)
+        if cycle.only is not None:  # a run for some services (a /autoopt recheck) acts on those
+            kept = tuple(s for s in planned.services if s.service in cycle.only)
+            planned = replace(planned, services=kept)
         preview = _settle(state, turns, reconcile.preview(planned))
         git = cycle.git
         if git is None:

@@ -51,6 +51,10 @@ def text(summary: CycleSummary) -> str:
             f"ALERT {event.service} {alert.name} ({alert.priority}): {alert_message(alert)}"
         )
     lines.append(summary.line())
+    if summary.dashboard is not None:
+        lines.append(f"dashboard: #{summary.dashboard.number} {summary.dashboard.url}".rstrip())
+    if summary.dashboard_error is not None:
+        lines.append(f"dashboard not updated: {summary.dashboard_error}")
     return "\n".join(lines)
 
 
@@ -91,6 +95,8 @@ def marks(summary: CycleSummary) -> list[tuple[Level, str, str]]:
     found: list[tuple[Level, str, str]] = []
     if summary.stop is not None:
         found.append(("warning", "autoopt: emergency stop", summary.stop.reason))
+    if summary.dashboard_error is not None:
+        found.append(("error", "autoopt dashboard", summary.dashboard_error))
     for e in summary.events:
         title = f"autoopt {e.service}"
         if e.error is not None:

@@ -32,6 +32,21 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class Issue:
+    """An issue (the dashboard): GitHub's issues and pull requests share one number space."""
+
+    number: int
+    title: str
+    body: str
+    url: str
+    state: Literal["open", "closed"] = "open"
+
+
+#: A user's permission on the repository, as GitHub names it (``role_name``).
+PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
+
+
+@dataclass(frozen=True)
 class PRRequest:
     """What the bot wants a pull request to look like (created or updated in place)."""
 
@@ -103,6 +118,25 @@ class Forge(Protocol):
         ...
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None: ...
+
+    def get_pr(self, number: int) -> PullRequest:
+        """Pull request ``number`` in any state (``ForgeError`` when there is none)."""
+        ...
+
+    def find_issue(self, marker: str) -> Issue | None:
+        """The open issue whose body carries ``marker``'s tag (the lowest number), or None."""
+        ...
+
+    def upsert_issue(
+        self, title: str, body: str, *, marker: str, labels: Sequence[str] = ()
+    ) -> tuple[Issue, bool]:
+        """Edit the open issue carrying ``marker`` (only when it changed), or create it; True
+        when created. However often it is called, there is one such issue."""
+        ...
+
+    def permission(self, user: str) -> str:
+        """``user``'s permission on the repository: one of :data:`PERMISSIONS`."""
+        ...
 
     def set_status(
         self, sha: str, state: StatusState, *, context: str, description: str, url: str = ""

@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from autoopt import __version__
 from autoopt.errors import ForgeError
 from autoopt.gitops.forge import (
+    PERMISSIONS,
     CheckRun,
+    Issue,
     PRRequest,
     PRState,
     PullRequest,
@@ -339,6 +341,71 @@ class GitHubForge:
         if url:
             body["target_url"] = url
         self._json("POST", f"/statuses/{sha}", f"set status {context!r} on {sha[:12]}", body)
+
+    # -- pull requests by number, issues, permissions ----------------------------------------
+
+    def get_pr(self, number: int) -> PullRequest:
+        return self._parse_pr(self._json("GET", f"/pulls/{number}", f"read pull request #{number}"))
+
+    def _parse_issue(self, data: Any, operation: str) -> Issue:
+        try:
+            state: Literal["open", "closed"] = "closed" if data["state"] == "closed" else "open"
+            return Issue(
+                number=int(data["number"]),
+                title=str(data["title"]),
+                body=str(data.get("body") or ""),
+                url=str(data.get("html_url") or ""),
+                state=state,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._fail(operation, f"unexpected response ({exc!r})") from None
+
+    def find_issue(self, marker: str) -> Issue | None:
+        """The open issue carrying ``marker`` (``GET …/issues``, all pages; pull requests, which
+        that list includes, are skipped)."""
+        tag = marker_tag(marker)
+        operation = "list issues"
+        found = [
+            self._parse_issue(item, operation)
+            for item in self._pages("/issues", operation, {"state": "open"})
+            if "pull_request" not in item and tag in str(item.get("body") or "")
+        ]
+        return min(found, key=lambda issue: issue.number, default=None)
+
+    def upsert_issue(
+        self, title: str, body: str, *, marker: str, labels: Sequence[str] = ()
+    ) -> tuple[Issue, bool]:
+        body = tagged(body, marker)
+        existing = self.find_issue(marker)
+        if existing is None:
+            data = {"title": title, "body": body, "labels": list(labels)}
+            operation = "create issue"
+            return self._parse_issue(
+                self._json("POST", "/issues", operation, data), operation
+            ), True
+        if (existing.title, existing.body) == (title, body):
+            return existing, False
+        operation = f"update issue #{existing.number}"
+        data = self._json(
+            "PATCH", f"/issues/{existing.number}", operation, {"title": title, "body": body}
+        )
+        return self._parse_issue(data, operation), False
+
+    def permission(self, user: str) -> str:
+        """``GET …/collaborators/{user}/permission``: the role (``maintain`` and ``triage``
+        show only there), else the base permission; ``none`` for an unknown user."""
+        operation = f"read the permission of {user}"
+        try:
+            data = self._json("GET", f"/collaborators/{quote(user, safe='')}/permission", operation)
+        except GitHubAPIError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        if not isinstance(data, dict):
+            raise self._fail(operation, "unexpected response (not an object)")
+        role = str(data.get("role_name") or "")
+        base = str(data.get("permission") or "none")
+        return role if role in PERMISSIONS else base if base in PERMISSIONS else "none"
 
     # -- check runs ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from autoopt import __version__
 #: where each file goes in the user's repository → its name under ``autoopt/templates/github``
 TEMPLATES = {
     ".github/workflows/autoopt.yml": "autoopt.yml",
+    ".github/workflows/autoopt-command.yml": "autoopt-command.yml",
     ".github/workflows/autoopt-review.yml": "review.yml",
     ".github/actions/autoopt/action.yml": "action.yml",
 }

@@ -728,6 +728,7 @@ ForgeSettings = Annotated[LocalForge | GitHubForge, Field(discriminator="type")]
 class BotIdentity(Model):
     name: str = "autoopt[bot]"
     email: str = "autoopt-bot@users.noreply.github.com"
+    dashboard: bool = True  # keep the dashboard issue up to date at every cycle
 
 
 class Defaults(Model):

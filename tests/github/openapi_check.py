@@ -210,4 +210,5 @@ class OperationIndex:
     def example(self, op: Operation, status: int) -> Any:
         response = self.validator.resolve(op.spec["responses"][str(status)])
         examples = response["content"]["application/json"]["examples"]
-        return self.validator.resolve(examples["default"])["value"]
+        chosen = examples.get("default") or next(iter(examples.values()))  # else the only one
+        return self.validator.resolve(chosen)["value"]

@@ -42,6 +42,7 @@ def test_the_workflow_shown_is_the_workflow_shipped() -> None:
         "contents": "write",
         "pull-requests": "write",
         "statuses": "write",
+        "issues": "write",
     }
 
 

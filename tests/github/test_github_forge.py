@@ -264,6 +264,11 @@ def test_the_subset_is_exactly_what_the_forge_uses(
     forge.comment(pr.number, "b", marker="<!-- m -->")
     forge.set_status(pr.head_sha, "success", context="autoopt", description="ok")
     forge.list_prs()
+    assert forge.get_pr(pr.number).number == pr.number
+    forge.upsert_issue("dashboard", "one", marker="autoopt:dashboard")
+    forge.upsert_issue("dashboard", "two", marker="autoopt:dashboard")
+    github.state.permissions["maia"] = "write"
+    assert forge.permission("maia") == "write"
     run = CheckRun("success", "ok", "fine", "2026-11-25T12:00:00Z")
     forge.upsert_check_run(pr.head_sha, "autoopt/review", run)  # created
     forge.upsert_check_run(pr.head_sha, "autoopt/review", run)  # found and updated

@@ -73,6 +73,7 @@ def test_the_tree_holds_every_file(tree: Path) -> None:
     names = [p.relative_to(tree).as_posix() for p in [*_workflows(tree), *_actions(tree)]]
     assert names == [
         "repo/.github/workflows/ci.yml",
+        "user/.github/workflows/autoopt-command.yml",
         "user/.github/workflows/autoopt-review.yml",
         "user/.github/workflows/autoopt.yml",
         "repo/.github/actions/autoopt/action.yml",
@@ -94,6 +95,7 @@ def test_the_cycle_workflow_is_scheduled_serialised_and_least_privileged() -> No
         "contents": "write",
         "pull-requests": "write",
         "statuses": "write",
+        "issues": "write",
     }
     assert workflow["concurrency"]["cancel-in-progress"] is False
     assert "${{ github.repository }}" in workflow["concurrency"]["group"]
