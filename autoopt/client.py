@@ -262,4 +262,116 @@ def record(  # noqa: PLR0913 — one keyword per canonical column
     return row
 
 
-__all__ = ["Client", "RecordError", "Variant", "bucket", "metric_row", "record"]
+#: Latency buckets (seconds) for LLM calls: 100 ms to two minutes, not the library's web
+#: defaults (5 ms–10 s). Put a bound near every latency limit you gate on (docs/prometheus.md).
+LLM_LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+
+class PrometheusRecorder:
+    """autoopt's Prometheus layout, exported through ``prometheus-client``.
+
+    The metrics are what ``metrics: {type: prometheus, layout: autoopt}`` reads:
+    ``llm_request_duration_seconds`` (a histogram over every request, labelled
+    ``error="true"`` on failures), the counters ``llm_requests_total``,
+    ``llm_request_errors_total``, ``llm_tokens_input_total``, ``llm_tokens_output_total`` and
+    ``llm_cost_usd_total`` (only when ``cost_usd`` is given: give it always or never, else
+    autoopt prices the tokens), and ``llm_quality_score`` (0–100, its ``_sum``/``_count``),
+    each labelled ``service``, ``version`` and ``model``. Serve them as you serve the rest
+    of your app's metrics (``prometheus_client.start_http_server``, your framework's
+    ``/metrics``). Needs the ``prometheus`` extra: ``pip install 'autoopt[prometheus]'``.
+    """
+
+    def __init__(
+        self, registry: Any = None, *, buckets: tuple[float, ...] = LLM_LATENCY_BUCKETS
+    ) -> None:
+        try:
+            from prometheus_client import REGISTRY, Counter, Histogram, Summary
+        except ImportError:
+            raise UserError(
+                "PrometheusRecorder needs prometheus-client: pip install 'autoopt[prometheus]'"
+            ) from None
+        where = registry if registry is not None else REGISTRY
+        labels = ("service", "version", "model")
+        self.latency = Histogram(
+            "llm_request_duration_seconds",
+            "End-to-end latency of LLM requests (failed ones labelled error=true).",
+            (*labels, "error"),
+            buckets=buckets,
+            registry=where,
+        )
+
+        def counter(name: str, text: str) -> Any:
+            return Counter(name, text, labels, registry=where)
+
+        self.requests = counter("llm_requests", "LLM requests.")
+        self.errors = counter("llm_request_errors", "LLM requests that failed.")
+        self.tokens_in = counter("llm_tokens_input", "Input (prompt) tokens.")
+        self.tokens_out = counter("llm_tokens_output", "Output (completion) tokens.")
+        self.cost = counter("llm_cost_usd", "Cost of LLM requests, USD.")
+        self.quality = Summary(
+            "llm_quality_score", "Quality scores, 0-100.", labels, registry=where
+        )
+
+    def prepare(self, service: str, version: str, model: str, *, cost: bool = True) -> None:
+        """Start every series of a (service, version, model) at zero before its first request.
+
+        A series that appears with its first request already counted hides that request from
+        ``increase`` (Prometheus sees no rise from zero); call this when a version starts
+        serving (for both variants of a :class:`Client`'s config, on start-up and on change).
+        """
+        key = (service, version, model)
+        for failed in ("false", "true"):
+            self.latency.labels(*key, failed)
+        for counter in (self.requests, self.errors, self.tokens_in, self.tokens_out):
+            counter.labels(*key)
+        if cost:
+            self.cost.labels(*key)
+        self.quality.labels(*key)
+
+    def record(  # noqa: PLR0913 — one keyword per canonical column
+        self,
+        *,
+        service: str,
+        version: str,
+        model: str,
+        latency_ms: float,
+        tokens_in: int,
+        tokens_out: int,
+        error: bool,
+        quality: float | None = None,
+        cost_usd: float | None = None,
+    ) -> None:
+        """Count one request (validated as :func:`metric_row` validates a row)."""
+        metric_row(
+            service=service,
+            version=version,
+            model=model,
+            latency_ms=latency_ms,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            error=error,
+            quality=quality,
+            cost_usd=cost_usd,
+        )
+        key = (service, version, model)
+        self.latency.labels(*key, "true" if error else "false").observe(latency_ms / 1000.0)
+        self.requests.labels(*key).inc()
+        self.errors.labels(*key).inc(1 if error else 0)  # the series exists from the start
+        self.tokens_in.labels(*key).inc(tokens_in)
+        self.tokens_out.labels(*key).inc(tokens_out)
+        if cost_usd is not None:
+            self.cost.labels(*key).inc(cost_usd)
+        if quality is not None:
+            self.quality.labels(*key).observe(quality)
+
+
+__all__ = [
+    "LLM_LATENCY_BUCKETS",
+    "Client",
+    "PrometheusRecorder",
+    "RecordError",
+    "Variant",
+    "bucket",
+    "metric_row",
+    "record",
+]

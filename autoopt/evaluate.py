@@ -52,8 +52,10 @@ def measure(
     until: str | None,
     now: datetime,
     env: Mapping[str, str] | None = None,
+    source: MetricsSource | None = None,
 ) -> Measured:
-    """Ask the metrics source for every version of the service over the window."""
+    """Ask the metrics source for every version of the service over the window (``source``:
+    one already open, shared by the policies of a cycle; else the settings' or ``metrics_src``)."""
     from autoopt.metrics.sources import SummaryRequest, source_from_settings
     from autoopt.metrics.summary import period_of
 
@@ -61,7 +63,8 @@ def measure(
     service = policy.spec.target.service
     config = repo.config_for(policy)
     period = period_of(since, until, now)
-    source = source_from_settings(repo.settings.spec, repo.root, metrics_src, env=env)
+    if source is None:
+        source = source_from_settings(repo.settings.spec, repo.root, metrics_src, env=env)
     params, history = config_params(repo, config)
     (read,) = source.summaries([SummaryRequest(service, period, params)])
     if not read.summaries:
@@ -74,9 +77,11 @@ def _nothing(source: MetricsSource, read: SummaryRead) -> str:
     if read.rows.accepted == 0 and read.rows.rejected and not read.rows.outside:
         return f"{source.description}: no usable rows ({read.rows.line().removeprefix('rows: ')})"
     seen = ", ".join(source.services()) or "none"
+    hint = next((n for n in read.notes if n.startswith("no data: ")), None)  # Prometheus'
     return (
         f"no metrics for service {read.service!r} in {window.start.isoformat()} .. "
         f"{window.end.isoformat()} ({source.description}; services seen: {seen})"
+        + (f"; {hint.removeprefix('no data: ')}" if hint else "")
     )
 
 

@@ -12,6 +12,7 @@ makes the plan observe and report only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,7 +113,28 @@ def plan_service(
     if moved.new_text is not None and moved.new_text != loaded.text and blocked is None:
         pr_mode = policy is not None and policy.spec.promotion == "pr"
         via = "pr" if pr_mode and moved.action in (Action.ADVANCE, Action.PROMOTE) else "commit"
-    return _service_plan(repo, loaded, phase, policy, moved, via, blocked)
+    canary = config.spec.canary
+    proposal = (
+        canary.proposal
+        if canary is not None
+        else state.proposals.get((config.metadata.name, config.spec.stable.version))
+    )
+    planned = _service_plan(repo, loaded, phase, policy, moved, via, blocked, proposal)
+    return replace(planned, alerts=_alerts_during(state, config))
+
+
+def _alerts_during(state: RepoState, config: LLMConfig) -> tuple[str, ...]:
+    """The triggers' alerts since the rollout began (its first known stage start)."""
+    canary = config.spec.canary
+    if canary is None:
+        return ()
+    starts = state.stages.get(config.metadata.name, {})
+    began = min([canary.step_started_at, *starts.values()])
+    return tuple(
+        f"{a.at.strftime('%Y-%m-%d %H:%M UTC')} {a.trigger} ({a.priority}): {a.message}"
+        for a in state.alerts.get(config.metadata.name, ())
+        if a.at >= began
+    )
 
 
 def _recovery(
@@ -151,7 +173,7 @@ def _recovery(
         action=Action.NONE,
         reasons=reasons,
         policy=policy.metadata.name if policy is not None else None,
-        proposal=None,
+        proposal=rollback.proposal,
         new_text=None,
         message="",
         via=None,
@@ -166,6 +188,7 @@ def _service_plan(
     moved: Transition,
     via: Via | None,
     blocked: Blocked | None,
+    proposal: str | None,
 ) -> ServicePlan:
     spec = loaded.document.spec
     canary = spec.canary
@@ -181,6 +204,7 @@ def _service_plan(
         (tr.FROM_VERSION, stable),
         (tr.VERSION, version),
         *(((tr.STEP, str(step)), (messages.WEIGHT, str(weight))) if step else ()),
+        *(((tr.PROPOSAL, proposal),) if proposal else ()),
         *messages.reason_trailers(moved.reasons),
     )
     title = messages.subject(
@@ -198,13 +222,14 @@ def _service_plan(
         action=moved.action,
         reasons=moved.reasons,
         policy=policy.metadata.name if policy is not None else None,
-        proposal=canary.proposal if canary is not None else None,
+        proposal=proposal,
         new_text=moved.new_text if via is not None else None,
         message=messages.format_message(title, messages.reason_lines(moved.reasons), trailers),
         via=via,
         blocked=blocked if moved.new_text is not None else None,
         promotion=policy.spec.promotion if policy is not None else "auto",
         steps=tuple(canary.steps) if canary is not None else (),
+        previous=stable if phase == "watch" else None,
     )
 
 

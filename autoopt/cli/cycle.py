@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 @click.option("--dry-run", is_flag=True, help="Judge and decide every service; change nothing.")
 @format_option("text", "json", default="text")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search.")
+@click.option(
+    "--trigger",
+    "manual",
+    multiple=True,
+    metavar="NAME",
+    help="Fire the policies' manual trigger NAME in this run (repeatable).",
+)
 @now_option
 @click.pass_context
 def command(
@@ -33,9 +40,11 @@ def command(
     dry_run: bool,
     fmt: str,
     seed: int,
+    manual: tuple[str, ...],
     now_text: str | None,
 ) -> None:
-    """Reconcile every active rollout, then propose for every policy, in a stable order.
+    """Evaluate the policies' triggers, reconcile every active rollout, then propose for
+    every policy, in a stable order.
 
     One event per service (JSON Lines with --format json): the decision (propose, no_change,
     promote, hold, rollback, skipped), its reasons with their numbers and the pull request.
@@ -53,13 +62,19 @@ def command(
     trigger = actions.trigger if actions is not None else "manual"
     now = parse_now(now_text)
     cycle = build(repo, env, now, metrics_src=metrics_src, seed=seed, trigger=trigger)
+    asked = actions.dispatch_input("trigger") if actions is not None else None
+    cycle.manual = frozenset(manual) | ({asked} if asked else set())
     if not dry_run:
         require_remote(cycle)
     summary = run_cycle(cycle, apply=not dry_run)
+    if not dry_run and cycle.settings.spec.bot.dashboard:
+        from autoopt.cycle import dashboard
+
+        summary = dashboard.update(cycle, summary)
     click.echo(render.json_lines(summary) if fmt == "json" else render.text(summary))
     if actions is not None:
         report(actions, summary)
-    if summary.failed:
+    if summary.failed or summary.dashboard_error is not None:
         ctx.exit(1)
 
 

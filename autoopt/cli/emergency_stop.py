@@ -30,4 +30,4 @@ def command(repo: Path, reason: str, lift: bool, dry_run: bool, fmt: str) -> Non
     now = clock()
     who = actor(repo, os.environ)
     build = partial(plan_emergency_stop, reason=reason, by=who, now=now, lift=lift)
-    run_control(repo, build, dry_run=dry_run, fmt=fmt, now=now)
+    run_control(repo, build, dry_run=dry_run, fmt=fmt, now=now, actor=who)

@@ -38,16 +38,17 @@ def command(service: str, repo: Path, fmt: str, limit: int, autoopt_only: bool) 
         click.echo(f"no commits changed the config of {service}")
         return
     for e in entries:
-        what = e.decision or "edit"
+        what = e.decision or e.action or "edit"
         version = (
             f" {e.from_version} → {e.version}"
             if e.from_version and e.version
             else (f" {e.version}" if e.version else "")
         )
         step = f" step {e.step}" if e.step else ""
+        who = f"{e.author}, by {e.actor}" if e.actor and e.actor != e.author else e.author
         click.echo(
             f"{e.committed_at:%Y-%m-%d %H:%M} {e.sha[:10]} {what}{version}{step}  "
-            f"{e.subject}  ({e.author})"
+            f"{e.subject}  ({who})"
         )
         for reason in e.reasons:
             click.echo(f"    reason: {reason}")

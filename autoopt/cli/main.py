@@ -17,6 +17,7 @@ from autoopt.errors import AutooptError, ExitCode, SpecError
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "Baselines, trends, anomalies, drift and budget burn of a service."),
     "cycle": ("cycle", "One pass for the whole repository: reconcile, then propose (the bot)."),
+    "command": ("command", "Run a /autoopt comment command from an issue_comment event."),
     "demo": ("demo", "Run the whole loop offline on a simulated production (start here)."),
     "evaluate": ("evaluate", "Score measured versions against a policy; recommend one."),
     "init": ("init", "Write an annotated starter repository (settings, policy, config)."),
@@ -27,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emergency-stop": ("emergency_stop", "Stop every rollout at once (--lift to lift it)."),
     "rollback": ("rollback", "Roll a service back by hand, now (--to VERSION)."),
     "propose": ("propose", "Propose the best qualifying config as a pull request."),
+    "review": ("review", "Predict the impact of every config/policy change between two refs."),
     "status": ("status", "Rollout state of every service and the open local proposals."),
     "merge": ("merge", "Merge (or close) a pull request of the local forge."),
     "history": ("history", "The audit log of a service, read back from commit trailers."),

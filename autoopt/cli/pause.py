@@ -25,7 +25,6 @@ def command(service: str | None, repo: Path, reason: str, dry_run: bool, fmt: st
     """
     from autoopt.controls import plan_pause
 
-    build = partial(
-        plan_pause, service=service, paused=True, reason=reason, actor=actor(repo, os.environ)
-    )
-    run_control(repo, build, dry_run=dry_run, fmt=fmt)
+    who = actor(repo, os.environ)
+    build = partial(plan_pause, service=service, paused=True, reason=reason, actor=who)
+    run_control(repo, build, dry_run=dry_run, fmt=fmt, actor=who)

@@ -51,6 +51,10 @@ def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
     The proposal is a branch autoopt/<service>/<version> with one commit that starts a
     staged rollout in the service's config, and a pull request carrying the evidence. Running
     it again updates the same branch and pull request. With --dry-run nothing is written.
+
+    The branch is pushed to the remote named by defaults.remote in autoopt.yaml (origin
+    unless set); the result line names that remote, its URL and the branch. Without such a
+    remote (and with the local forge) the branch stays in this repository.
     """
     from autoopt import propose
     from autoopt.controls import blocked_for
@@ -65,7 +69,9 @@ def command(  # noqa: PLR0913, PLR0917 -- one parameter per option
             render_skipped(documents.policy(policy).document.metadata.name, service, blocked, fmt)
         )
         return
-    decision = propose.decide_for(documents, policy, metrics_src=metrics_src, now=now, seed=seed)
+    decision = propose.decide_for(
+        documents, policy, metrics_src=metrics_src, now=now, seed=seed, env=os.environ
+    )
     simulation = (
         propose.simulation_for(repo, policy, decision, metrics_src=metrics_src, seed=seed)
         if simulate_flag

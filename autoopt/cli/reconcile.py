@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from autoopt.controls import ControlPlan, ControlResult
+    from autoopt.gitops.repo import Identity
     from autoopt.metrics import MetricsRead
     from autoopt.reconcile import ReconcileResult, RepoState, ServiceResult
 
@@ -178,8 +180,12 @@ def run_control(
     fmt: str,
     forge: bool = False,
     now: datetime | None = None,
+    actor: str = "",
 ) -> None:
-    """Shared body of pause, resume, emergency-stop and rollback: plan, apply, render."""
+    """Shared body of pause, resume, emergency-stop and rollback: plan, apply, render.
+
+    When ``actor`` is a person (``Name <email>``, from a terminal) the commit is authored by
+    them, the bot committing it; the ``Autoopt-Actor`` trailer names them either way."""
     from autoopt import controls
     from autoopt.rollout.runner import base_branch, forge_for
     from autoopt.rollout.state import read_settings, read_state
@@ -189,7 +195,7 @@ def run_control(
         result = controls.ControlResult(plan, applied=False, commit=None, attempts=0)
     else:
         settings = read_settings(repo)
-        git = base_branch(repo, settings, now or clock())
+        git = base_branch(repo, settings, now or clock(), author=_person(actor))
         result = controls.apply(build, git, forge_for(git, settings, os.environ) if forge else None)
     click.echo(render_control(result, fmt, dry_run=dry_run))
 
@@ -213,6 +219,13 @@ def render_control(result: ControlResult, fmt: str, *, dry_run: bool) -> str:
     elif result.commit:
         lines.append(f"committed {result.commit[:12]}")
     return "\n".join([*lines, *result.notes])
+
+
+def _person(actor: str) -> Identity | None:
+    from autoopt.gitops.repo import Identity
+
+    match = re.fullmatch(r"(.+?) <([^<>\s]+@[^<>\s]+)>", actor.strip())
+    return Identity(match.group(1), match.group(2)) if match else None
 
 
 def actor(repo: Path, env: Mapping[str, str]) -> str:

@@ -50,4 +50,4 @@ def command(
     def build(state: RepoState) -> ControlPlan:
         return plan_rollback(state, service, reason=reason, to=version, history=history, actor=who)
 
-    run_control(repo, build, dry_run=dry_run, fmt=fmt, forge=True)
+    run_control(repo, build, dry_run=dry_run, fmt=fmt, forge=True, actor=who)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,15 @@ from autoopt.cli.options import format_option, now_option, parse_now, repo_optio
 
 @click.command("status")
 @repo_option
-@format_option("table", "json", default="table")
+@format_option("table", "json", "markdown", default="table")
 @now_option
 def command(repo: Path, fmt: str, now_text: str | None) -> None:
     """Stable and canary version, stage, traffic weight, time in stage and the last autoopt
-    decision of every service; then the open pull requests of the local forge."""
+    decision of every service; then the open pull requests of the local forge.
+
+    --format markdown prints the dashboard issue as the cycle writes it: every service with
+    its stage, last verdict, open proposal and why nothing is happening, and the last cycle.
+    """
     from autoopt.errors import GitOpsError
     from autoopt.gitops import audit
     from autoopt.gitops.local import LocalForge
@@ -26,6 +31,9 @@ def command(repo: Path, fmt: str, now_text: str | None) -> None:
     from autoopt.spec.repository import load_repository
 
     now = parse_now(now_text)
+    if fmt == "markdown":
+        click.echo(_markdown(repo, now), nl=False)
+        return
     documents = load_repository(repo)
     try:
         git: GitRepo | None = GitRepo(repo)
@@ -119,3 +127,26 @@ def _table(rows: list[Any], prs: list[dict[str, Any]]) -> str:
     else:
         lines.append("No open proposals on the local forge.")
     return "\n".join(lines)
+
+
+def _markdown(repo: Path, now: Any) -> str:
+    """The dashboard as the last cycle left it, with the repository as it is now. The open
+    pull requests and the last cycle's record come from the forge; a GitHub forge without a
+    token (a laptop) shows the repository alone and says so on stderr."""
+    from autoopt.cycle import dashboard
+    from autoopt.errors import ForgeError, GitOpsError
+    from autoopt.gitops.forges import make_forge
+    from autoopt.gitops.repo import GitRepo
+    from autoopt.rollout.state import read_settings, read_state
+
+    settings = read_settings(repo)
+    state = read_state(repo)
+    prs: list[Any] = []
+    last = None
+    try:
+        forge = make_forge(settings, GitRepo(repo), env=os.environ, now=now)
+        _issue, last = dashboard.read_last(forge)
+        prs = list(forge.list_prs(state="open"))
+    except (ForgeError, GitOpsError) as exc:
+        click.echo(f"note: the forge could not be read ({exc}); the repository alone", err=True)
+    return dashboard.markdown(dashboard.build(state, prs, last))

@@ -9,9 +9,10 @@ phases leave settled turns alone. A phase that fails for one service settles tha
 an error event and goes on with the others.
 
 Extension point: a phase is any object with ``name`` and ``plan(cycle, turns)``; pass the
-sequence to :func:`run_cycle` (``default_phases()`` is reconcile, then propose). An analysis
-phase goes between them: it may settle a turn (a critical trigger that rolled back), or set
-``trigger`` / ``hints`` on a turn for the propose phase to read.
+sequence to :func:`run_cycle`. ``default_phases()`` is analyze (the policies' triggers, see
+:mod:`autoopt.cycle.analyzing`), reconcile, then propose. The analysis phase may settle a turn
+(a critical trigger that rolled back), and sets ``trigger``, ``firings``, ``alerts`` and
+``hints`` on a turn for the later phases and the event.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from autoopt.cycle.events import CycleEvent, CycleSummary
 
 if TYPE_CHECKING:
+    from autoopt.analyze.triggers import Firing
     from autoopt.gitops.forge import Forge
+    from autoopt.metrics import MetricsRead
+    from autoopt.metrics.sources import MetricsSource
     from autoopt.rollout.gitport import BaseBranch
     from autoopt.rollout.state import RepoState
     from autoopt.spec.models import Settings
@@ -38,16 +42,19 @@ class Turn:
 
     service: str
     policy: str | None
-    trigger: str = "schedule"
+    trigger: str = "schedule"  # what this turn follows: the run's start, or the trigger fired
     hints: Mapping[str, Any] = field(default_factory=dict)  # phase → later phases (e.g. cheaper)
     event: CycleEvent | None = None  # set by the phase that settled the service
+    firings: tuple[Firing, ...] = ()  # the policy's triggers as evaluated in this run
+    alerts: tuple[Firing, ...] = ()  # the fired triggers whose action is (or became) alert
 
     @property
     def settled(self) -> bool:
         return self.event is not None
 
     def settle(self, event: CycleEvent) -> Turn:
-        return replace(self, event=replace(event, trigger=self.trigger))
+        found = replace(event, trigger=self.trigger, triggers=self.firings, alerts=self.alerts)
+        return replace(self, event=found)
 
 
 class PhasePlan(Protocol):
@@ -94,12 +101,34 @@ class Cycle:
     metrics_src: str | None = None
     seed: int = 0
     trigger: str = "schedule"  # what started the run: schedule | manual | …
+    only: frozenset[str] | None = None  # the services this run looks at (None: every one)
+    manual: frozenset[str] = frozenset()  # manual triggers asked for in this run (--trigger)
     _forge: Forge | None = None
+    _metrics: MetricsRead | None = None
+    _source: MetricsSource | None = None
 
     def forge(self) -> Forge:
         if self._forge is None:
             self._forge = self.make_forge()
         return self._forge
+
+    def metrics(self) -> MetricsRead:
+        """The metrics table, read once for every phase of the run (``UserError`` when the
+        source cannot be read; the next call tries again)."""
+        if self._metrics is None:
+            from autoopt.metrics import read_metrics
+
+            self._metrics = read_metrics(self.source())
+        return self._metrics
+
+    def source(self) -> MetricsSource:
+        """The metrics source (``--metrics`` or the settings'), opened once for every phase: a
+        file source then scans its files once for all the services it is asked about."""
+        if self._source is None:
+            from autoopt.metrics.sources import source_from_settings
+
+            self._source = source_from_settings(self.settings.spec, self.root, self.metrics_src)
+        return self._source
 
     def state(self) -> RepoState:
         """The repository as it is now (re-read: an earlier phase may have committed)."""
@@ -129,23 +158,39 @@ def first_turns(repository: Repository, trigger: str = "schedule") -> tuple[Turn
 
 
 def default_phases() -> tuple[Phase, ...]:
+    from autoopt.cycle.analyzing import AnalyzePhase
     from autoopt.cycle.proposing import ProposePhase
     from autoopt.cycle.reconciling import ReconcilePhase
 
-    return (ReconcilePhase(), ProposePhase())
+    return (AnalyzePhase(), ReconcilePhase(), ProposePhase())
 
 
 def run_cycle(
     cycle: Cycle, phases: Sequence[Phase] | None = None, *, apply: bool = True
 ) -> CycleSummary:
-    """Run every phase over every turn; apply each phase's plan before the next one plans."""
+    """Run every phase over every turn; apply each phase's plan before the next one plans.
+
+    The summary carries each step's wall time (``start``: the sync and the first read of
+    the repository; then each phase, planning and applying): what a slow run spent its time
+    on, in the JSON summary."""
+    import time
+
+    began = time.perf_counter()
+    seconds: dict[str, float] = {}
     if apply and cycle.git is not None:
         cycle.git.sync()
     turns = first_turns(cycle.repository(), cycle.trigger)
+    if cycle.only is not None:
+        turns = tuple(t for t in turns if t.service in cycle.only)
+    seconds["start"] = time.perf_counter() - began
     for phase in phases if phases is not None else default_phases():
+        began = time.perf_counter()
         planned = phase.plan(cycle, turns)
         turns = planned.apply() if apply else planned.turns
+        seconds[phase.name] = time.perf_counter() - began
     events = tuple(replace(t.event, dry_run=not apply) for t in turns if t.event is not None)
     from autoopt.rollout.stop import read_stop
 
-    return CycleSummary(cycle.now, events, dry_run=not apply, stop=read_stop(cycle.root))
+    return CycleSummary(
+        cycle.now, events, dry_run=not apply, stop=read_stop(cycle.root), seconds=seconds
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from autoopt.rollout.stop import EmergencyStop
 from autoopt.values import Estimate, Reason
@@ -19,6 +19,9 @@ from autoopt.values import Estimate, Reason
 Decision = Literal["propose", "no_change", "promote", "hold", "rollback", "skipped"]
 DECISIONS: tuple[Decision, ...] = ("rollback", "promote", "propose", "hold", "no_change", "skipped")
 SCHEMA = 1
+
+if TYPE_CHECKING:
+    from autoopt.analyze.triggers import Firing
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class CycleEvent:
     notes: tuple[str, ...] = ()
     dry_run: bool = False
     error: str | None = None  # set when this service failed; the others still ran
+    triggers: tuple[Firing, ...] = ()  # the policy's triggers as evaluated in this run
+    alerts: tuple[Firing, ...] = ()  # the fired triggers that alert (see docs/analyze.md)
 
     @property
     def failed(self) -> bool:
@@ -82,6 +87,8 @@ class CycleEvent:
             "dry_run": self.dry_run,
             "failed": self.failed,
             "error": self.error,
+            "triggers": [firing_dict(f) for f in self.triggers],
+            "alerts": [alert_dict(f) for f in self.alerts],
         }
 
 
@@ -93,6 +100,9 @@ class CycleSummary:
     events: tuple[CycleEvent, ...]
     dry_run: bool
     stop: EmergencyStop | None = None
+    seconds: Mapping[str, float] = field(default_factory=dict, compare=False)  # by step
+    dashboard: PullRef | None = None  # the dashboard issue the run updated
+    dashboard_error: str | None = None  # why it could not be updated
 
     @property
     def failed(self) -> tuple[CycleEvent, ...]:
@@ -111,6 +121,10 @@ class CycleSummary:
         refs = {e.pull_request.number: e.pull_request for e in self.events if e.pull_request}
         return [refs[n] for n in sorted(refs)]
 
+    def alerts(self) -> list[tuple[CycleEvent, Firing]]:
+        """Every alert of the run with the event (service) it belongs to, in event order."""
+        return [(e, a) for e in self.events for a in e.alerts]
+
     def line(self) -> str:
         when = self.now.strftime("%Y-%m-%d %H:%M UTC")
         parts = [f"{n} {d}" for d, n in self.counts().items()] or ["nothing to do"]
@@ -118,6 +132,8 @@ class CycleSummary:
         text = f"autoopt cycle {when}: {len(self.events)} service(s): {', '.join(parts)}"
         if prs:
             text += f"; pull requests {prs}"
+        if self.alerts():
+            text += f"; {len(self.alerts())} alert(s)"
         if self.failed:
             text += f"; {len(self.failed)} failed ({', '.join(e.service for e in self.failed)})"
         if self.stop is not None:
@@ -134,10 +150,40 @@ class CycleSummary:
             "decision": self.decision(),
             "pull_requests": [p.as_dict() for p in self.pull_requests()],
             "failed": [e.service for e in self.failed],
+            "alerts": [{"service": e.service, **alert_dict(a)} for e, a in self.alerts()],
             "emergency_stop": None if self.stop is None else self.stop.as_dict(),
+            "dashboard": None if self.dashboard is None else self.dashboard.as_dict(),
+            "dashboard_error": self.dashboard_error,
             "dry_run": self.dry_run,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "summary": self.line(),
         }
+
+
+def firing_dict(firing: Firing) -> dict[str, Any]:
+    return {
+        "name": firing.name,
+        "type": firing.type,
+        "priority": firing.priority,
+        "status": firing.status,
+        "action": firing.action,
+        "reasons": [r.as_dict() for r in firing.reasons],
+    }
+
+
+def alert_message(firing: Firing) -> str:
+    """One line: what the trigger saw (its reasons' messages, the declared message last)."""
+    return "; ".join(r.message for r in firing.reasons if r.code != "no_watch_window")
+
+
+def alert_dict(firing: Firing) -> dict[str, Any]:
+    return {
+        "trigger": firing.name,
+        "type": firing.type,
+        "priority": firing.priority,
+        "message": alert_message(firing),
+        "reasons": [r.as_dict() for r in firing.reasons],
+    }
 
 
 def release(version: str, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -59,10 +59,12 @@ def _plan(cycle: Cycle, state: RepoState, turn: Turn) -> Item:
     blocked = block_reason(state.stop, config.document) if config is not None else None
     if blocked is not None:
         return _skip(turn, state, blocked), None
+    if turn.hints.get("quiet"):  # the policy proposes when its triggers say so
+        return _skip(turn, state, Reason("no_trigger", str(turn.hints["quiet"]))), None
     try:
         decision = propose.decide_for(
             state.repository, turn.policy, metrics_src=cycle.metrics_src, now=cycle.now,
-            seed=cycle.seed,
+            seed=cycle.seed, cheaper=bool(turn.hints.get("cheaper")), source=cycle.source(),
         )  # fmt: skip
         plan = propose.plan(state.repository, turn.policy, decision, now=cycle.now)
     except UserError as exc:

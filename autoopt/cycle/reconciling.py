@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from autoopt.controls import block_reason
@@ -22,16 +23,18 @@ class ReconcilePhase:
 
     def plan(self, cycle: Cycle, turns: tuple[Turn, ...]) -> Planned:
         from autoopt import reconcile
-        from autoopt.rollout.runner import read_metrics
 
         state = cycle.state()
         if not reconcile.active(state):
             return Planned(turns)
         try:
-            read = read_metrics(cycle.root, cycle.settings, cycle.metrics_src)
+            read = cycle.metrics()
         except UserError as exc:
             return Planned(_fail(state, turns, _active(state), str(exc)))
         planned = reconcile.plan(state, read.frame, now=cycle.now)
+        if cycle.only is not None:  # a run for some services (a /autoopt recheck) acts on those
+            kept = tuple(s for s in planned.services if s.service in cycle.only)
+            planned = replace(planned, services=kept)
         preview = _settle(state, turns, reconcile.preview(planned))
         git = cycle.git
         if git is None:

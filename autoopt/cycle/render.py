@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from autoopt.cycle.events import CycleEvent, CycleSummary
+from autoopt.cycle.events import CycleEvent, CycleSummary, alert_message
 
 Level = Literal["notice", "warning", "error"]
 
@@ -23,6 +23,8 @@ def _detail(event: CycleEvent) -> str:
     if event.improvement is not None:
         confidence = "" if event.confidence is None else f", confidence {event.confidence:.0%}"
         parts.append(f"improvement {_pct(event.improvement.value)}{confidence}")
+    if any(f.name == event.trigger for f in event.triggers):
+        parts.append(f"trigger {event.trigger}")
     if event.pull_request is not None:
         url = f" {event.pull_request.url}" if event.pull_request.url else ""
         parts.append(f"#{event.pull_request.number}{url}")
@@ -44,7 +46,15 @@ def text(summary: CycleSummary) -> str:
             "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[4]
         )
     lines.append("")
+    for event, alert in summary.alerts():
+        lines.append(
+            f"ALERT {event.service} {alert.name} ({alert.priority}): {alert_message(alert)}"
+        )
     lines.append(summary.line())
+    if summary.dashboard is not None:
+        lines.append(f"dashboard: #{summary.dashboard.number} {summary.dashboard.url}".rstrip())
+    if summary.dashboard_error is not None:
+        lines.append(f"dashboard not updated: {summary.dashboard_error}")
     return "\n".join(lines)
 
 
@@ -69,6 +79,13 @@ def markdown(summary: CycleSummary) -> str:
             f"| `{e.service}` | {e.policy or '—'} | **{e.decision}** | {e.action} | "
             f"{_cell(_detail(e))} |"
         )
+    if summary.alerts():
+        lines += ["", "#### Alerts", ""]
+        for event, alert in summary.alerts():
+            lines.append(
+                f"- **{alert.priority}** `{event.service}` {alert.name}: "
+                f"{_cell(alert_message(alert))}"
+            )
     lines += ["", summary.line(), ""]
     return "\n".join(lines)
 
@@ -78,6 +95,8 @@ def marks(summary: CycleSummary) -> list[tuple[Level, str, str]]:
     found: list[tuple[Level, str, str]] = []
     if summary.stop is not None:
         found.append(("warning", "autoopt: emergency stop", summary.stop.reason))
+    if summary.dashboard_error is not None:
+        found.append(("error", "autoopt dashboard", summary.dashboard_error))
     for e in summary.events:
         title = f"autoopt {e.service}"
         if e.error is not None:
@@ -86,4 +105,7 @@ def marks(summary: CycleSummary) -> list[tuple[Level, str, str]]:
             found.append(("warning", title, f"rollback: {_detail(e)}"))
         elif e.action == "blocked":
             found.append(("warning", title, f"{e.decision} not acted on: {_detail(e)}"))
+        for alert in e.alerts:
+            level: Level = "error" if alert.priority == "critical" else "warning"
+            found.append((level, f"{title}: {alert.name}", alert_message(alert)))
     return found

@@ -32,6 +32,21 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class Issue:
+    """An issue (the dashboard): GitHub's issues and pull requests share one number space."""
+
+    number: int
+    title: str
+    body: str
+    url: str
+    state: Literal["open", "closed"] = "open"
+
+
+#: A user's permission on the repository, as GitHub names it (``role_name``).
+PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
+
+
+@dataclass(frozen=True)
 class PRRequest:
     """What the bot wants a pull request to look like (created or updated in place)."""
 
@@ -60,6 +75,24 @@ def tagged(body: str, marker: str) -> str:
     return body if tag in body else f"{body}\n\n{tag}"
 
 
+CheckConclusion = Literal["success", "neutral", "failure"]
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A completed check run as GitHub shows it: the conclusion, the output (title, Markdown
+    summary and text) and annotations (GitHub's shape: path, start_line, end_line,
+    annotation_level, message, title)."""
+
+    conclusion: CheckConclusion
+    title: str
+    summary: str
+    completed_at: str  # ISO 8601
+    text: str = ""
+    annotations: tuple[dict[str, object], ...] = ()
+    details_url: str = ""
+
+
 class Forge(Protocol):
     #: True when the pull requests are shared by every clone (GitHub); False for the local
     #: forge, whose pull requests live in one clone's git directory.
@@ -85,6 +118,25 @@ class Forge(Protocol):
         ...
 
     def add_labels(self, number: int, labels: Sequence[str]) -> None: ...
+
+    def get_pr(self, number: int) -> PullRequest:
+        """Pull request ``number`` in any state (``ForgeError`` when there is none)."""
+        ...
+
+    def find_issue(self, marker: str) -> Issue | None:
+        """The open issue whose body carries ``marker``'s tag (the lowest number), or None."""
+        ...
+
+    def upsert_issue(
+        self, title: str, body: str, *, marker: str, labels: Sequence[str] = ()
+    ) -> tuple[Issue, bool]:
+        """Edit the open issue carrying ``marker`` (only when it changed), or create it; True
+        when created. However often it is called, there is one such issue."""
+        ...
+
+    def permission(self, user: str) -> str:
+        """``user``'s permission on the repository: one of :data:`PERMISSIONS`."""
+        ...
 
     def set_status(
         self, sha: str, state: StatusState, *, context: str, description: str, url: str = ""

@@ -16,13 +16,23 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
 from autoopt import __version__
 from autoopt.errors import ForgeError
-from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState, marker_tag, tagged
+from autoopt.gitops.forge import (
+    PERMISSIONS,
+    CheckRun,
+    Issue,
+    PRRequest,
+    PRState,
+    PullRequest,
+    StatusState,
+    marker_tag,
+    tagged,
+)
 from autoopt.gitops.http import RateLimited, RetryPolicy, Sender, TransportFailure
 
 log = logging.getLogger(__name__)
@@ -331,3 +341,134 @@ class GitHubForge:
         if url:
             body["target_url"] = url
         self._json("POST", f"/statuses/{sha}", f"set status {context!r} on {sha[:12]}", body)
+
+    # -- pull requests by number, issues, permissions ----------------------------------------
+
+    def get_pr(self, number: int) -> PullRequest:
+        return self._parse_pr(self._json("GET", f"/pulls/{number}", f"read pull request #{number}"))
+
+    def _parse_issue(self, data: Any, operation: str) -> Issue:
+        try:
+            state: Literal["open", "closed"] = "closed" if data["state"] == "closed" else "open"
+            return Issue(
+                number=int(data["number"]),
+                title=str(data["title"]),
+                body=str(data.get("body") or ""),
+                url=str(data.get("html_url") or ""),
+                state=state,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._fail(operation, f"unexpected response ({exc!r})") from None
+
+    def find_issue(self, marker: str) -> Issue | None:
+        """The open issue carrying ``marker`` (``GET …/issues``, all pages; pull requests, which
+        that list includes, are skipped)."""
+        tag = marker_tag(marker)
+        operation = "list issues"
+        found = [
+            self._parse_issue(item, operation)
+            for item in self._pages("/issues", operation, {"state": "open"})
+            if "pull_request" not in item and tag in str(item.get("body") or "")
+        ]
+        return min(found, key=lambda issue: issue.number, default=None)
+
+    def upsert_issue(
+        self, title: str, body: str, *, marker: str, labels: Sequence[str] = ()
+    ) -> tuple[Issue, bool]:
+        body = tagged(body, marker)
+        existing = self.find_issue(marker)
+        if existing is None:
+            data = {"title": title, "body": body, "labels": list(labels)}
+            operation = "create issue"
+            return self._parse_issue(
+                self._json("POST", "/issues", operation, data), operation
+            ), True
+        if (existing.title, existing.body) == (title, body):
+            return existing, False
+        operation = f"update issue #{existing.number}"
+        data = self._json(
+            "PATCH", f"/issues/{existing.number}", operation, {"title": title, "body": body}
+        )
+        return self._parse_issue(data, operation), False
+
+    def permission(self, user: str) -> str:
+        """``GET …/collaborators/{user}/permission``: the role (``maintain`` and ``triage``
+        show only there), else the base permission; ``none`` for an unknown user."""
+        operation = f"read the permission of {user}"
+        try:
+            data = self._json("GET", f"/collaborators/{quote(user, safe='')}/permission", operation)
+        except GitHubAPIError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        if not isinstance(data, dict):
+            raise self._fail(operation, "unexpected response (not an object)")
+        role = str(data.get("role_name") or "")
+        base = str(data.get("permission") or "none")
+        return role if role in PERMISSIONS else base if base in PERMISSIONS else "none"
+
+    # -- check runs ---------------------------------------------------------------------------
+
+    def find_check_run(self, sha: str, name: str) -> tuple[int, int] | None:
+        """(id, annotations) of the newest check run ``name`` on commit ``sha``, or None."""
+        operation = f"list check runs of {sha[:12]}"
+        params: dict[str, str | int] = {"check_name": name, "filter": "latest", "per_page": 100}
+        url = self._url(f"/commits/{sha}/check-runs")
+        response = self._send("GET", url, operation, params=params)
+        try:
+            runs = response.json()["check_runs"]
+            found = [
+                (int(run["id"]), int((run.get("output") or {}).get("annotations_count") or 0))
+                for run in runs
+                if run.get("name") == name
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise self._fail(operation, "unexpected response (no check_runs)") from None
+        return max(found, default=None)
+
+    def upsert_check_run(self, sha: str, name: str, run: CheckRun) -> int:
+        """The completed check run ``name`` on ``sha``: the one already there updated in
+        place, or a new one; returns its id. GitHub only ever appends annotations to a run, so
+        a run that already carries some is replaced by a new one when there are annotations to
+        give (the pull request shows the newest run of a name). Annotations go 50 to a
+        request, as GitHub accepts them."""
+        step = ANNOTATIONS_PER_CALL
+        notes = list(run.annotations)
+        batches = [notes[i : i + step] for i in range(0, len(notes), step)] or [[]]
+        output = {"title": run.title[:1000], "summary": _clip(run.summary), "text": _clip(run.text)}
+        body: dict[str, Any] = {
+            "name": name,
+            "head_sha": sha,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "completed_at": run.completed_at,
+            "output": {**output, "annotations": batches[0]},
+        }
+        if run.details_url:
+            body["details_url"] = run.details_url
+        existing = self.find_check_run(sha, name)
+        if existing is None or (existing[1] and notes):
+            data = self._json("POST", "/check-runs", f"create check run {name!r}", body)
+        else:
+            body.pop("head_sha")
+            path = f"/check-runs/{existing[0]}"
+            data = self._json("PATCH", path, f"update check run {name!r}", body)
+        try:
+            check_id = int(data["id"])
+        except (KeyError, TypeError, ValueError):
+            raise self._fail(f"create check run {name!r}", "unexpected response (no id)") from None
+        for batch in batches[1:]:
+            more = {"output": {**output, "annotations": batch}}
+            self._json("PATCH", f"/check-runs/{check_id}", f"annotate check run {name!r}", more)
+        return check_id
+
+
+ANNOTATIONS_PER_CALL = 50  # GitHub's limit per create or update request
+OUTPUT_MAX = 65_535  # characters of a check run's output.summary and output.text
+
+
+def _clip(text: str) -> str:
+    if len(text) <= OUTPUT_MAX:
+        return text
+    cut = "\n\n… (cut: the full review is in the pull-request comment and the job summary)"
+    return text[: OUTPUT_MAX - len(cut)] + cut

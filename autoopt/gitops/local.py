@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autoopt.errors import ForgeError, GitOpsError
-from autoopt.gitops.forge import PRRequest, PRState, PullRequest, StatusState, marker_tag, tagged
+from autoopt.gitops.forge import (
+    Issue,
+    PRRequest,
+    PRState,
+    PullRequest,
+    StatusState,
+    marker_tag,
+    tagged,
+)
 from autoopt.gitops.repo import GitRepo
 
 
@@ -42,11 +50,13 @@ class LocalForge:
         self.author = author
         self.root = git.git_dir / "autoopt"
         self.pulls = self.root / "pulls"
+        self.issues = self.root / "issues"  # the dashboard; numbers shared with the pulls
 
     # ------------------------------------------------------------------ storage
 
     def _path(self, number: int) -> Path:
-        return self.pulls / f"{number}.json"
+        issue = self.issues / f"{number}.json"
+        return issue if issue.exists() else self.pulls / f"{number}.json"
 
     def _read(self, number: int) -> dict[str, Any]:
         try:
@@ -57,28 +67,36 @@ class LocalForge:
             raise ForgeError(f"local pull request #{number} is unreadable: {exc}") from None
         return data
 
-    def _numbers(self) -> list[int]:
-        if not self.pulls.is_dir():
+    def _numbers(self, folder: Path | None = None) -> list[int]:
+        folder = folder or self.pulls
+        if not folder.is_dir():
             return []
-        return sorted(int(p.stem) for p in self.pulls.glob("*.json") if p.stem.isdigit())
+        return sorted(int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit())
 
-    def _claim(self, data: dict[str, Any]) -> int:
-        """Write a new pull request under the next free number (race-free via link)."""
-        self.pulls.mkdir(parents=True, exist_ok=True)
-        number = (max(self._numbers(), default=0)) + 1
+    def _claim(self, data: dict[str, Any], folder: Path | None = None) -> int:
+        """Write a new pull request (or issue) under the next number free in both folders
+        (race-free: the file is claimed with a hard link, then the other folder is checked)."""
+        folder = folder or self.pulls
+        other = self.issues if folder == self.pulls else self.pulls
+        folder.mkdir(parents=True, exist_ok=True)
+        number = max([0, *self._numbers(self.pulls), *self._numbers(self.issues)]) + 1
         while True:
             data["number"] = number
-            handle, name = tempfile.mkstemp(prefix=".new.", dir=self.pulls)
+            handle, name = tempfile.mkstemp(prefix=".new.", dir=folder)
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(data, out, indent=2, sort_keys=True)
                 out.write("\n")
             try:
-                os.link(name, self._path(number))
-                return number
+                os.link(name, folder / f"{number}.json")
             except FileExistsError:
                 number += 1
+                continue
             finally:
                 os.unlink(name)
+            if not (other / f"{number}.json").exists():
+                return number
+            (folder / f"{number}.json").unlink()
+            number += 1
 
     def _stamp(self) -> str:
         return self.now.isoformat()
@@ -108,7 +126,7 @@ class LocalForge:
         return self._view(self._read(number))
 
     def list_prs(self, *, state: PRState | Literal["all"] = "open") -> Sequence[PullRequest]:
-        found = [self._view(self._read(n)) for n in self._numbers()]
+        found = [self._view(self._read(n)) for n in self._numbers() if not self._is_issue(n)]
         return [pr for pr in found if state in ("all", pr.state)]
 
     def find_pr(self, head: str, *, state: PRState | Literal["all"] = "open") -> PullRequest | None:
@@ -188,6 +206,59 @@ class LocalForge:
         except FileNotFoundError:
             return {}
         return data
+
+    def get_pr(self, number: int) -> PullRequest:
+        if self._is_issue(number):
+            raise ForgeError(f"local #{number} is an issue, not a pull request")
+        return self.get(number)
+
+    # ------------------------------------------------------------------ issues
+
+    def _is_issue(self, number: int) -> bool:
+        return (self.issues / f"{number}.json").exists()
+
+    def _issue(self, data: dict[str, Any]) -> Issue:
+        state: Literal["open", "closed"] = "closed" if data.get("state") == "closed" else "open"
+        number = int(data["number"])
+        return Issue(number, str(data["title"]), str(data["body"]), f"local:issues/{number}", state)
+
+    def list_issues(self) -> list[Issue]:
+        return [self._issue(self._read(n)) for n in self._numbers(self.issues)]
+
+    def find_issue(self, marker: str) -> Issue | None:
+        tag = marker_tag(marker)
+        found = [i for i in self.list_issues() if i.state == "open" and tag in i.body]
+        return found[0] if found else None
+
+    def upsert_issue(
+        self, title: str, body: str, *, marker: str, labels: Sequence[str] = ()
+    ) -> tuple[Issue, bool]:
+        """The issue as one JSON file, ``<git-dir>/autoopt/issues/<n>.json``: the same view
+        GitHub's issue shows, read back by ``autoopt status --format markdown``."""
+        body = tagged(body, marker)
+        existing = self.find_issue(marker)
+        if existing is not None:
+            data = self._read(existing.number)
+            if (data["title"], data["body"]) != (title, body):
+                data.update(title=title, body=body, updated_at=self._stamp())
+                _write_atomic(self._path(existing.number), data)
+            return self._issue(data), False
+        data = {
+            "title": title,
+            "body": body,
+            "state": "open",
+            "labels": list(labels),
+            "author": self.author,
+            "created_at": self._stamp(),
+            "updated_at": self._stamp(),
+            "comments": [],
+        }
+        number = self._claim(data, self.issues)
+        return self._issue(self._read(number)), True
+
+    def permission(self, user: str) -> str:
+        """The local forge has no accounts: whoever can write to this clone owns it."""
+        return "admin"
 
     # ------------------------------------------------------------------ local only
 

@@ -197,6 +197,37 @@ class GitRepo:
         """Commits on ``head`` that are not on ``base`` (newest first)."""
         return self.log([head, f"^{base}"])
 
+    def changed_paths(self, base: str, head: str) -> list[str]:
+        """Paths (relative to the GitOps directory) that ``head`` changed since it left
+        ``base`` (``git diff base...head``: the changes of a pull request), sorted; a rename
+        lists both names."""
+        out = self._run(
+            "diff", "--name-only", "--no-renames", "-z", f"{base}...{head}", "--", str(self.prefix)
+        )
+        found = set()
+        for path in out.split("\0"):
+            if not path:
+                continue
+            relative = PurePosixPath(path)
+            if str(self.prefix) != ".":
+                relative = relative.relative_to(self.prefix)
+            found.add(relative.as_posix())
+        return sorted(found)
+
+    @contextlib.contextmanager
+    def checkout(self, rev: str, dest: Path) -> Iterator[Path]:
+        """A detached work tree of ``rev`` at ``dest`` (a linked worktree: its history and
+        config are this repository's) for the duration of the block; yields the GitOps
+        directory inside it. Removed afterwards, whatever happens."""
+        self._run("worktree", "add", "--detach", "--quiet", str(dest), rev)
+        try:
+            yield dest / self.prefix if str(self.prefix) != "." else dest
+        finally:
+            with contextlib.suppress(GitOpsError):
+                self._run("worktree", "remove", "--force", str(dest))
+            with contextlib.suppress(GitOpsError):
+                self._run("worktree", "prune")
+
     # ------------------------------------------------------------------ remotes
 
     def person(self) -> str:
@@ -242,8 +273,19 @@ class GitRepo:
                 raise GitOpsError(f"branch {branch} is checked out; not deleting it")
             self._run("update-ref", "-d", f"refs/heads/{branch}", local)
 
+    def add_remote(self, name: str, url: str) -> None:
+        self._run("remote", "add", name, url)
+
     def has_remote(self, remote: str) -> bool:
         return remote in [r.name for r in self._repo.remotes]
+
+    def remote_url(self, remote: str) -> str | None:
+        """The (first) URL configured for ``remote`` without any credentials in it (fit to
+        print), or None without such a remote."""
+        if not self.has_remote(remote):
+            return None
+        urls = list(self._repo.remotes[remote].urls)
+        return _without_credentials(str(urls[0])) if urls else None
 
     def remote_sha(self, remote: str, branch: str) -> str | None:
         """Where ``branch`` is on ``remote`` now (asks the remote), or None if absent."""
@@ -446,6 +488,15 @@ class GitRepo:
         self._run("reset", "--hard", "--quiet", sha)
 
 
+def _without_credentials(url: str) -> str:
+    """``https://user:token@host/x`` → ``https://host/x``: a URL fit to print."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
 def _stderr(exc: GitCommandError) -> str:
     """git's own words from a failed command, on one line."""
     text = str(exc.stderr or exc.stdout or exc).strip()
@@ -510,6 +561,12 @@ def init_bare(path: Path, *, branch: str = "main") -> Path:
     """Create an empty bare repository (an ``origin``) at ``path``."""
     git.Repo.init(path, bare=True, initial_branch=branch)
     return path
+
+
+def init_work_tree(path: Path, *, branch: str = "main") -> GitRepo:
+    """Create an empty repository with a work tree at ``path`` (no commit, no remote)."""
+    git.Repo.init(path, initial_branch=branch)
+    return GitRepo(path)
 
 
 def clone(origin: Path, dest: Path, *, identity: Identity) -> GitRepo:

@@ -20,6 +20,7 @@ REASON = "Autoopt-Reason"
 STEP = "Autoopt-Step"
 PROPOSAL = "Autoopt-Proposal"
 ACTOR = "Autoopt-Actor"  # the person (or workflow actor) who asked for a control
+ACTION = "Autoopt-Action"  # what a commit did (also in rollout.messages, which reads it)
 
 _TOKEN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):[ \t]*(.*)$")
 
@@ -97,10 +98,12 @@ class AuditEntry:
     from_version: str | None
     step: str | None
     reasons: tuple[str, ...]
+    action: str | None = None  # Autoopt-Action: pause, resume, emergency-stop, advance, …
+    actor: str | None = None  # Autoopt-Actor: the person who asked for a control
 
     @property
     def is_autoopt(self) -> bool:
-        return self.decision is not None
+        return self.decision is not None or self.action is not None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -115,6 +118,8 @@ class AuditEntry:
             "from": self.from_version,
             "step": self.step,
             "reasons": list(self.reasons),
+            "action": self.action,
+            "actor": self.actor,
         }
 
 
@@ -133,6 +138,8 @@ def audit_entry(sha: str, committed_at: datetime, author: str, message: str) -> 
         from_version=first(trailers, FROM_VERSION),
         step=first(trailers, STEP),
         reasons=tuple(values(trailers, REASON)),
+        action=first(trailers, ACTION),
+        actor=first(trailers, ACTOR),
     )
 
 

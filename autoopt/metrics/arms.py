@@ -13,6 +13,7 @@ rollout. Passing only the current stage is allowed; the guarantee then holds per
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -102,19 +103,82 @@ def observation(
     """
     _check(frame)
     mine = frame[(frame["service"] == service) & frame["version"].isin([stable, canary])]
-    stamps = pd.to_datetime(mine["timestamp"], utc=True)
-    is_canary = (mine["version"] == canary).to_numpy()
+    columns = _Columns.of(mine, canary)
     found = []
     for stage in sorted(stages):
         for cut in _cuts(stages[stage], interval):
-            inside = ((stamps >= cut.start) & (stamps < cut.end)).to_numpy()
+            inside = (columns.ns >= _ns(cut.start)) & (columns.ns < _ns(cut.end))
             if not inside.any():
                 continue
             found.append(
                 Interval(
                     stage=stage,
-                    stable=arm_sample(mine[inside & ~is_canary]),
-                    canary=arm_sample(mine[inside & is_canary]),
+                    stable=columns.sample(inside & ~columns.canary),
+                    canary=columns.sample(inside & columns.canary),
                 )
             )
     return StageObservation(tuple(found))
+
+
+def _ns(moment: datetime) -> int:
+    return int(pd.Timestamp(moment).as_unit("ns").value)
+
+
+@dataclass(frozen=True, eq=False)
+class _Columns:
+    """One service's rows as numpy arrays, in the table's order: the windows are cut with
+    array masks, not DataFrame indexing (a thousand services × twenty one-minute cuts took
+    most of a reconcile). The same values, in the same order, as :func:`arm_sample`."""
+
+    ns: np.ndarray
+    canary: np.ndarray
+    errors: np.ndarray
+    latency: np.ndarray
+    quality: np.ndarray | None
+    cost: np.ndarray | None
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, canary: str) -> _Columns:
+        stamps = pd.DatetimeIndex(pd.to_datetime(rows["timestamp"], utc=True)).as_unit("ns")
+
+        def numeric(name: str) -> np.ndarray | None:
+            if name not in rows.columns:
+                return None
+            values: np.ndarray = pd.to_numeric(rows[name], errors="coerce").to_numpy(
+                dtype="float64"
+            )
+            return values
+
+        return cls(
+            ns=stamps.asi8,
+            canary=(rows["version"] == canary).to_numpy(dtype=bool),
+            errors=rows["error"].to_numpy(dtype=bool),
+            latency=rows["latency_ms"].to_numpy(dtype="float64"),
+            quality=numeric("quality"),
+            cost=numeric("cost_usd"),
+        )
+
+    def sample(self, chosen: np.ndarray) -> ArmSample:
+        errors = self.errors[chosen]
+        latency = self.latency[chosen][~errors]
+        latency = latency[np.isfinite(latency)]
+        quality, cost = _finite(self.quality, chosen), _finite(self.cost, chosen)
+        return ArmSample(
+            n=int(np.count_nonzero(chosen)),
+            errors=int(errors.sum()),
+            latencies_ms=latency,
+            quality_n=int(quality.size),
+            quality_sum=float(quality.sum()),
+            quality_sumsq=float(np.square(quality).sum()),
+            cost_n=int(cost.size),
+            cost_sum=float(cost.sum()),
+            cost_sumsq=float(np.square(cost).sum()),
+        )
+
+
+def _finite(values: np.ndarray | None, chosen: np.ndarray) -> np.ndarray:
+    if values is None:
+        return np.empty(0)
+    picked = values[chosen]
+    kept: np.ndarray = picked[np.isfinite(picked)]
+    return kept

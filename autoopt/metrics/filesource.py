@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from autoopt.errors import MetricsError, UserError
+from autoopt.errors import MetricsError
 from autoopt.metrics import armsql, pushdown
 from autoopt.metrics.files import Raw, expand, read_raw
 from autoopt.metrics.sources import (
@@ -25,7 +25,7 @@ from autoopt.metrics.sources import (
 )
 from autoopt.metrics.store import Store, connect
 from autoopt.metrics.table import RowsReport
-from autoopt.spec.models import FilesSource, OtelSource, PriceOverride, PrometheusSource
+from autoopt.spec.models import FilesSource, OtelSource, PriceOverride
 from autoopt.values import ModelProfile, Window
 
 
@@ -135,23 +135,6 @@ def expand_otel(spec: str, root: Path) -> list[Path]:
     if not path.is_file():
         raise MetricsError(f"{spec}: no such file or directory")
     return [path]
-
-
-@dataclass(eq=False)
-class PrometheusMetrics(_Pushed):
-    spec: PrometheusSource
-    root: Path
-    prices: Mapping[str, PriceOverride] = field(default_factory=dict)
-
-    @property
-    def description(self) -> str:  # type: ignore[override]
-        return f"prometheus {self.spec.url}"
-
-    def _open(self) -> Store:
-        raise UserError(
-            "metrics type prometheus is not supported yet; export to files or OTLP/JSON "
-            "and use type: files or type: otel"
-        )
 
 
 def _display(path: Path, root: Path) -> str:

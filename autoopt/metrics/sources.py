@@ -37,9 +37,9 @@ from autoopt.spec.models import (
     MetricsSettings,
     OtelSource,
     PriceOverride,
-    PrometheusSource,
     SettingsSpec,
 )
+from autoopt.spec.prometheus import PrometheusSource
 from autoopt.values import Window
 
 if TYPE_CHECKING:
@@ -210,9 +210,9 @@ def _otel(spec: OtelSource, context: SourceContext) -> MetricsSource:
 
 
 def _prometheus(spec: PrometheusSource, context: SourceContext) -> MetricsSource:
-    from autoopt.metrics.filesource import PrometheusMetrics
+    from autoopt.metrics.promsource import PrometheusMetrics
 
-    return PrometheusMetrics(spec, context.root, context.prices)
+    return PrometheusMetrics(spec, context.root, context.prices, context.env, context.session)
 
 
 #: ``type:`` → how to build the source. An unknown type never gets here: the settings model

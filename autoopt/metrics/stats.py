@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom
 
+from autoopt.metrics import binomial
 from autoopt.probability import binom_pmf, clopper_pearson, student_quantile
 from autoopt.values import Z95, Estimate
 
@@ -185,8 +185,8 @@ def quantile_ranks(n: int, p: float, level: float = 0.95) -> tuple[int, int, int
     """
     alpha = 1.0 - level
     k = max(1, math.ceil(n * p - 1e-12))
-    r = int(binom.ppf(alpha / 2, n, p))
-    s = int(binom.ppf(1 - alpha / 2, n, p)) + 1
+    r = binomial.ppf(alpha / 2, n, p)
+    s = binomial.ppf(1 - alpha / 2, n, p) + 1
     return min(k, n), min(max(r, 1), n), min(max(s, 1), n)
 
 
@@ -197,8 +197,8 @@ def quantile_ranks_arrays(
     sizes = np.asarray(n, dtype="int64")
     alpha = 1.0 - level
     k = np.clip(np.ceil(sizes * p - 1e-12), 1, sizes).astype("int64")
-    r = np.clip(binom.ppf(alpha / 2, sizes, p), 1, sizes).astype("int64")
-    s = np.clip(binom.ppf(1 - alpha / 2, sizes, p) + 1, 1, sizes).astype("int64")
+    r = np.clip(binomial.ppf_array(alpha / 2, sizes, p), 1, sizes).astype("int64")
+    s = np.clip(binomial.ppf_array(1 - alpha / 2, sizes, p) + 1, 1, sizes).astype("int64")
     return k, r, s
 
 
@@ -272,4 +272,4 @@ def _interpolated_ends(
 def quantile_coverage(n: int, p: float, level: float = 0.95) -> float:
     """Exact coverage ``P(x_(r) ≤ ξ_p < x_(s))`` of :func:`quantile_ranks` (continuous data)."""
     _k, r, s = quantile_ranks(n, p, level)
-    return float(binom.cdf(s - 1, n, p) - binom.cdf(r - 1, n, p))
+    return binomial.cdf(s - 1, n, p) - binomial.cdf(r - 1, n, p)

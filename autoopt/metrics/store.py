@@ -21,6 +21,10 @@ from autoopt.spec.models import PriceOverride
 #: Above this many services the raw scan filter would be a long OR of ranges; the services
 #: are then matched after coercion (still one scan).
 _MAX_FILTERED = 64
+#: A store asked for more scopes than this (``autoopt cycle`` asks for every service in
+#: turn) builds the scoped table of every service once, sorted by service, and answers the
+#: later scopes from it: one scan, coercion and pricing of a large file instead of one each.
+_SCOPES_BEFORE_ALL = 2
 
 
 def connect() -> Any:
@@ -67,6 +71,7 @@ class Store:
             self.unattributed.merge(raw.report)
         self.used: dict[str, Rates] = {}
         self._count = 0
+        self._all: str | None = None  # every service's scoped rows, once many were asked
 
     def _coerced(self, services: Sequence[str] | None) -> str:
         """The coerced values of every input's rows (those that may be of ``services``)."""
@@ -84,9 +89,25 @@ class Store:
     def scope(self, services: Sequence[str] | None, where: str = "") -> str:
         """A new temporary table of the canonical rows of ``services`` (``None``: all; rows
         with no service always), matching ``where``, with ``price_state`` and costs filled;
-        returns its name. One scan of the inputs."""
+        returns its name. One scan of the inputs (none once every service's rows are kept)."""
         self._count += 1
         name = f"scope{self._count}"
+        if self._all is None and self._count > _SCOPES_BEFORE_ALL + 1:
+            self._all = self._build(None, "", "scope_all", ordered=True)
+        if self._all is None:
+            return self._build(services, where, name)
+        mine = "true"
+        if services is not None:
+            mine = f"(service IN ({_names(services)}) OR service IS NULL)"
+        self.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT * FROM {self._all} "
+            f"WHERE {mine} AND ({where or 'true'})"
+        )
+        return name
+
+    def _build(
+        self, services: Sequence[str] | None, where: str, name: str, *, ordered: bool = False
+    ) -> str:
         mine = "true"
         if services is not None:
             mine = f"(service IN ({_names(services)}) OR service IS NULL)"
@@ -99,8 +120,9 @@ class Store:
                 rows = costs.priced(rows)
             else:
                 rows = f"SELECT *, {costs.PRICE_STATE} AS price_state FROM ({rows})"
+            order = " ORDER BY service" if ordered else ""
             self.con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT * FROM ({rows}) WHERE {where or 'true'}"
+                f"CREATE TEMP TABLE {name} AS SELECT * FROM ({rows}) WHERE {where or 'true'}{order}"
             )
             self.drop(f"{name}_v")
         except _errors() as exc:

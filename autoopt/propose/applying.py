@@ -72,8 +72,11 @@ def apply(plan: ProposalPlan, git: GitRepo, forge: Forge) -> ProposalResult:
     notes = [retire(plan, git, forge, remote, old, newer=pr) for old in mine if old.head != branch]
     notes += clear_orphans(plan, git, forge, remote, keep={branch, *(p.head for p in mine)})
     action: Action = ("recovered" if orphan else "created") if created else "updated"
-    where = f"{remote}/{branch}" if remote else branch
-    message = f"{action} pull request #{pr.number} ({pr.url}) from {where} at {sha[:12]}"
+    message = f"{action} pull request #{pr.number} ({pr.url}) from {branch} at {sha[:12]}; " + (
+        f"pushed {branch} to {remote} ({git.remote_url(remote) or '?'})"
+        if remote
+        else f"no remote {plan.remote!r}: the branch is in this repository only"
+    )
     return ProposalResult(
         action, "; ".join([message, *notes]), branch=branch, sha=sha, pushed=pushed, pr=pr
     )

@@ -17,7 +17,7 @@ from autoopt.errors import GitOpsError
 from autoopt.gitops import trailers
 from autoopt.gitops.repo import GitRepo
 from autoopt.spec.repository import Repository
-from autoopt.values import Candidate, Price
+from autoopt.values import Candidate, Price, Reason
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,16 +32,63 @@ ROLLBACKS = frozenset({"rollback", "revert"})
 
 
 def decide_for(
-    repo: Repository, policy_name: str, *, metrics_src: str | None, now: datetime, seed: int
+    repo: Repository,
+    policy_name: str,
+    *,
+    metrics_src: str | None,
+    now: datetime,
+    seed: int,
+    cheaper: bool = False,
+    source: Any = None,
+    env: Mapping[str, str] | None = None,
 ) -> Decision:
-    """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings')."""
+    """The decision for ``policy_name`` from the metrics ``metrics_src`` (or the settings').
+
+    ``cheaper`` (a budget trigger fired): the candidate is chosen for cost per request alone,
+    within every constraint of the policy (see :func:`cheaper_policy`). ``source``: a metrics
+    source already open (the cycle shares one across its policies). ``env``: the secrets the
+    settings name (a Prometheus token)."""
+    from dataclasses import replace
+
+    from autoopt.evaluate import measure
+
+    found = measure(
+        repo, policy_name, metrics_src, since=None, until=None, now=now, source=source, env=env
+    )
+    policy = found.policy
+    if cheaper:
+        decided = decide_for_policy(found, cheaper_policy(policy), repo, now, seed)
+        return replace(decided, reasons=(CHEAPER, *decided.reasons))
+    return decide_for_policy(found, policy, repo, now, seed)
+
+
+CHEAPER = Reason(
+    "cheaper_asked",
+    "a budget trigger asked for a cheaper configuration: candidates are ranked by cost per "
+    "request alone, within every constraint of the policy",
+)
+
+
+def cheaper_policy(policy: Policy) -> Policy:
+    """``policy`` with one objective, cost per request (minimised): the strategy's gates then
+    ask for a cut of at least ``minImprovement`` in cost, with its confidence, while the hard
+    constraints (quality floors, latency and error ceilings) and their risk still hold."""
+    from autoopt.spec.models import Objective
+
+    objective = Objective(metric="cost_per_request", goal="minimize", weight=1.0)
+    spec = policy.spec.model_copy(update={"objectives": [objective]})
+    return policy.model_copy(update={"spec": spec})
+
+
+def decide_for_policy(
+    found: Any, policy: Policy, repo: Repository, now: datetime, seed: int
+) -> Decision:
+    """``choose`` on what :func:`autoopt.evaluate.measure` found, under ``policy``."""
     from types import MappingProxyType
 
     from autoopt.decide.choose import choose
-    from autoopt.evaluate import measure
 
-    found = measure(repo, policy_name, metrics_src, since=None, until=None, now=now)
-    policy, config, summaries = found.policy, found.config, found.summaries
+    config, summaries = found.config, found.summaries
     service = policy.spec.target.service
     profiles = found.source.profiles(service)
     git = _git(repo)

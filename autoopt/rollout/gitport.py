@@ -23,13 +23,21 @@ class BaseBranch:
     """The base branch of the GitOps repository at ``path``, as the rollout workflows see it."""
 
     def __init__(
-        self, path: Path, *, base: str, remote: str, identity: Identity, now: datetime
+        self,
+        path: Path,
+        *,
+        base: str,
+        remote: str,
+        identity: Identity,
+        now: datetime,
+        author: Identity | None = None,
     ) -> None:
         self.repo = GitRepo(path)
         self._path = Path(path)
         self.base = base
         self.remote = remote if self.repo.has_remote(remote) else None
-        self.identity = identity
+        self.identity = identity  # the committer (the bot)
+        self.author = author or identity  # the person a control is made for, when one asked
         self.now = now
         self._tip: str | None = None
 
@@ -62,7 +70,9 @@ class BaseBranch:
         return head
 
     def commit(self, files: Mapping[str, str | None], message: str) -> str:
-        sha = self.repo.commit_files(self._tip, files, message, author=self.identity, now=self.now)
+        sha = self.repo.commit_files(
+            self._tip, files, message, author=self.author, committer=self.identity, now=self.now
+        )
         self._tip = sha
         return sha
 

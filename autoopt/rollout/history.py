@@ -30,6 +30,7 @@ class Entry:
     version: str | None
     from_version: str | None
     step: int | None
+    proposal: str | None = None  # the pull request the rollout came from (Autoopt-Proposal)
 
 
 def entries(records: Iterable[Record]) -> list[Entry]:
@@ -50,8 +51,20 @@ def entries(records: Iterable[Record]) -> list[Entry]:
                 version=tr.first(pairs, tr.VERSION),
                 from_version=tr.first(pairs, tr.FROM_VERSION),
                 step=int(step) if step is not None and step.isdigit() else None,
+                proposal=tr.first(pairs, tr.PROPOSAL),
             )
         )
+    return found
+
+
+def proposals(log: Sequence[Entry]) -> dict[tuple[str, str], str]:
+    """(service, version) → the pull request its rollout came from, as the newest rollout
+    commit of that version recorded it: after a full promotion the canary block that named the
+    pull request is gone, so the watch window and the recovery check find it here."""
+    found: dict[tuple[str, str], str] = {}
+    for entry in log:  # newest first
+        if entry.proposal and entry.version:
+            found.setdefault((entry.service, entry.version), entry.proposal)
     return found
 
 
@@ -93,6 +106,7 @@ class Rollback:
     at: datetime
     version: str  # the version that was rolled back
     stable: str  # the version that serves all traffic since
+    proposal: str | None = None  # the rolled-back rollout's pull request, when recorded
 
 
 def last_rollbacks(log: Sequence[Entry]) -> dict[str, Rollback]:
@@ -101,7 +115,7 @@ def last_rollbacks(log: Sequence[Entry]) -> dict[str, Rollback]:
     for entry in log:  # newest first
         newest.setdefault(entry.service, entry)
     return {
-        name: Rollback(entry.at, entry.version, entry.from_version)
+        name: Rollback(entry.at, entry.version, entry.from_version, entry.proposal)
         for name, entry in newest.items()
         if entry.decision == "rollback" and entry.version and entry.from_version
     }

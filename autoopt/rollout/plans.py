@@ -40,6 +40,8 @@ class ServicePlan:
     blocked: Blocked | None = None  # why a change was not planned although judged
     promotion: str = "auto"  # the policy's promotion mode: auto | pr
     steps: tuple[int, ...] = ()  # the rollout's traffic steps (for the progress comment)
+    alerts: tuple[str, ...] = ()  # the triggers' alerts during the rollout, newest first
+    previous: str | None = None  # watch phase: the old stable a rollback would restore
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class ReconcilePlan:
     @property
     def wants_forge(self) -> bool:
         """True when a rollout has a pull request to report its progress on (best effort)."""
-        return self.needs_forge or any(s.phase == "rollout" and s.proposal for s in self.services)
+        return self.needs_forge or any(s.proposal for s in self.services)
 
     @property
     def needs_forge(self) -> bool:

@@ -43,6 +43,11 @@ def outcome_marker(service: str, version: str) -> str:
     return f"autoopt:outcome:{service}:{version}"
 
 
+def after_marker(service: str, version: str) -> str:
+    """The sticky comment of what follows a rollout: its watch window, or the recovery check."""
+    return f"autoopt:after:{service}:{version}"
+
+
 def _body_reasons(message: str) -> tuple[str, ...]:
     lines = message.split("\n\n", 1)[1] if "\n\n" in message else ""
     return tuple(line[2:] for line in lines.splitlines() if line.startswith("- "))
@@ -106,6 +111,7 @@ def progress_comment(
     rows: Sequence[StageRow],
     status: str,
     now: datetime,
+    alerts: Sequence[str] = (),
 ) -> str:
     return render.render(
         "progress.md.j2",
@@ -126,6 +132,7 @@ def progress_comment(
             ],
             "status": status,
             "now": now.strftime("%Y-%m-%d %H:%M UTC"),
+            "alerts": list(alerts),
         },
     )
 
@@ -134,7 +141,7 @@ def _status(plan: ServicePlan, result: ServiceResult) -> str:
     version, stable = f"`{plan.canary}`", f"`{plan.stable}`"
     stage = (plan.step or 0) + 1
     if plan.blocked is not None:
-        why = "the emergency stop" if plan.blocked == "emergency_stop" else "the pause"
+        why = _why(plan.blocked)
         return f"Judged **{plan.verdict}** at stage {stage}, not acted on because of {why}."
     if not result.applied:
         return f"Holding at stage {stage} of {len(plan.steps)} ({plan.weight}% of traffic)."
@@ -176,8 +183,10 @@ def post(
     rollout's commit has landed already, and the next look rebuilds the comment."""
     plan = result.plan
     number = pr_number(plan.proposal or "")
-    if plan.phase != "rollout" or number is None or plan.canary is None:
+    if number is None or plan.canary is None:
         return result
+    if plan.phase != "rollout":
+        return _post_after(result, number, forge, now)
     past = past_verdicts(history, plan.service, plan.canary)
     acted = now if result.applied else None
     rows = stage_rows(plan.steps, plan.step or 0, plan.verdict, plan.reasons, past, acted_at=acted)
@@ -188,6 +197,7 @@ def post(
         rows=rows,
         status=_status(plan, result),
         now=now,
+        alerts=plan.alerts,
     )
     notes = list(result.notes)
     try:
@@ -196,6 +206,80 @@ def post(
         outcome = _outcome(plan, result)
         if outcome is not None:
             forge.comment(number, outcome, marker=outcome_marker(plan.service, plan.canary))
+            notes.append(f"commented on pull request #{number}")
+    except ForgeError as exc:
+        return replace(result, notes=(*notes, f"pull request #{number}: {exc}"), error=str(exc))
+    return replace(result, notes=tuple(notes))
+
+
+def _why(blocked: str) -> str:
+    return "the emergency stop" if blocked == "emergency_stop" else "the pause"
+
+
+def _recovery_status(plan: ServicePlan) -> str:
+    codes = {r.code for r in plan.reasons}
+    if "not_recovered" in codes:
+        return (
+            f"**Not recovered** since `{plan.canary}` was rolled back: `{plan.stable}` is still "
+            "worse than before the rollout — the cause may be elsewhere."
+        )
+    if "recovered" in codes:
+        return f"**Recovered**: `{plan.stable}` is back to its level before the rollout."
+    return f"Checking that `{plan.stable}` recovers after the rollback: not enough data yet."
+
+
+def _after_status(plan: ServicePlan, result: ServiceResult) -> str:
+    """One line: where the watch window (or the recovery check after a rollback) stands."""
+    version, commit = f"`{plan.canary}`", (result.commit or "")[:12]
+    previous = f"`{plan.previous or plan.stable}`"
+    if plan.phase == "recovery":
+        return _recovery_status(plan)
+    if plan.blocked is not None:
+        return (
+            f"Judged **{plan.verdict}** in the watch window, not acted on because of "
+            f"{_why(plan.blocked)}."
+        )
+    if result.applied and plan.action is Action.RESTORE:
+        return f"**Rolled back in the watch window** in {commit}: {previous} is stable again."
+    if result.applied and plan.action is Action.END_WATCH:
+        return f"**Watch window passed**: {version} stays stable; {previous} is no longer kept."
+    return (
+        f"Watching {version} (the stable version since its promotion) against {previous} "
+        f"before it: **{plan.verdict}**."
+    )
+
+
+def after_comment(plan: ServicePlan, result: ServiceResult, now: datetime) -> str:
+    """The sticky comment of the watch window or the recovery check, with the judge's reasons."""
+    what = "watch window" if plan.phase == "watch" else "recovery check after the rollback"
+    lines = [
+        f"### autoopt {what}: `{plan.service}` {plan.canary}",
+        "",
+        _after_status(plan, result),
+        "",
+        *reason_lines(plan.reasons),
+        "",
+        f"_Updated {now.strftime('%Y-%m-%d %H:%M UTC')}._",
+    ]
+    return "\n".join(lines)
+
+
+def _post_after(result: ServiceResult, number: int, forge: Forge, now: datetime) -> ServiceResult:
+    plan = result.plan
+    assert plan.canary is not None
+    notes = list(result.notes)
+    try:
+        marker = after_marker(plan.service, plan.canary)
+        forge.comment(number, after_comment(plan, result, now), marker=marker)
+        notes.append(f"{plan.phase} updated on pull request #{number}")
+        if result.applied and plan.action is Action.RESTORE:
+            body = (
+                f"**autoopt rolled back `{plan.service}` {plan.canary}** in "
+                f"{(result.commit or '')[:12]} during its watch window; "
+                f"{plan.previous or plan.stable} is stable again.\n\n"
+                + "\n".join(reason_lines(plan.reasons))
+            )
+            forge.comment(number, body, marker=f"{outcome_marker(plan.service, plan.canary)}:watch")
             notes.append(f"commented on pull request #{number}")
     except ForgeError as exc:
         return replace(result, notes=(*notes, f"pull request #{number}: {exc}"), error=str(exc))

@@ -12,19 +12,29 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from autoopt.gitops.forge import Forge
+    from autoopt.gitops.repo import Identity
     from autoopt.metrics import MetricsRead
     from autoopt.rollout.gitport import BaseBranch
     from autoopt.spec.models import Settings
 
 
-def base_branch(root: Path, settings: Settings, now: datetime) -> BaseBranch:
+def base_branch(
+    root: Path, settings: Settings, now: datetime, *, author: Identity | None = None
+) -> BaseBranch:
+    """The base branch, committed to by the bot; ``author`` is the person a control is made
+    for (the bot stays the committer)."""
     from autoopt.gitops.repo import Identity
     from autoopt.rollout.gitport import BaseBranch
 
     defaults, bot = settings.spec.defaults, settings.spec.bot
     identity = Identity(bot.name, bot.email)
     return BaseBranch(
-        root, base=defaults.base_branch, remote=defaults.remote, identity=identity, now=now
+        root,
+        base=defaults.base_branch,
+        remote=defaults.remote,
+        identity=identity,
+        now=now,
+        author=author,
     )
 
 

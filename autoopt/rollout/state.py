@@ -7,8 +7,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from autoopt.rollout.history import Record, Rollback, entries, last_rollbacks, stage_starts
+from autoopt.rollout.history import (
+    Record,
+    Rollback,
+    entries,
+    last_rollbacks,
+    proposals,
+    stage_starts,
+)
 from autoopt.rollout.stop import EmergencyStop, read_stop
+from autoopt.rollout.triggerlog import LoggedAlert, read_trigger_log
 from autoopt.spec.load import load_document
 from autoopt.spec.models import Settings
 from autoopt.spec.repository import (
@@ -30,6 +38,9 @@ class RepoState:
     stop: EmergencyStop | None = None
     stages: Mapping[str, StageStarts] = field(default_factory=dict)  # service → stage starts
     rollbacks: Mapping[str, Rollback] = field(default_factory=dict)  # service → last rollback
+    #: (service, version) → the pull request its rollout came from (from the audit log)
+    proposals: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    alerts: Mapping[str, tuple[LoggedAlert, ...]] = field(default_factory=dict)  # newest first
 
 
 def read_state(
@@ -50,8 +61,25 @@ def read_state(
     found = entries(log)
     configs = {name: c.document for name, c in repository.configs.items()}
     return RepoState(
-        repository, head, read_stop(root), stage_starts(found, configs), last_rollbacks(found)
+        repository,
+        head,
+        read_stop(root),
+        stage_starts(found, configs),
+        last_rollbacks(found),
+        alerts=_alerts(root),
+        proposals=proposals(found),
     )
+
+
+def _alerts(root: Path) -> Mapping[str, tuple[LoggedAlert, ...]]:
+    """The triggers' recent alerts (``.autoopt/triggers.json``), for the progress comments; a
+    malformed log shows none here (the cycle's analysis phase reports it)."""
+    from autoopt.errors import UserError
+
+    try:
+        return read_trigger_log(root).alerts
+    except UserError:
+        return {}
 
 
 def pr_number(reference: str) -> int | None:

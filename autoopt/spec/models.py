@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from autoopt.spec.durations import Duration
+from autoopt.spec.prometheus import PrometheusSource
 from autoopt.values import METRICS
 
 API_VERSION = "autoopt/v1"
@@ -65,7 +66,7 @@ RepoPath = Annotated[str, Field(min_length=1), AfterValidator(_path_text)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Metadata(Model):
@@ -705,13 +706,6 @@ class OtelSource(Model):
     version_attribute: str = "service.version"
 
 
-class PrometheusSource(Model):
-    type: Literal["prometheus"]
-    url: Annotated[str, Field(pattern=r"^https?://")]
-    timeout: Duration = Field(default="30s")  # type: ignore[assignment]
-    step: Duration = Field(default="1m")  # type: ignore[assignment]
-
-
 MetricsSettings = Annotated[
     FilesSource | OtelSource | PrometheusSource, Field(discriminator="type")
 ]
@@ -734,6 +728,7 @@ ForgeSettings = Annotated[LocalForge | GitHubForge, Field(discriminator="type")]
 class BotIdentity(Model):
     name: str = "autoopt[bot]"
     email: str = "autoopt-bot@users.noreply.github.com"
+    dashboard: bool = True  # keep the dashboard issue up to date at every cycle
 
 
 class Defaults(Model):

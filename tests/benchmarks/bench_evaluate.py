@@ -90,11 +90,11 @@ def generate(path: Path, rows: int, seed: int = 42) -> None:
 
 def repository(root: Path, data: Path) -> Path:
     repo = root / "repo"
-    (repo / "policies").mkdir(parents=True)
-    (repo / "configs").mkdir()
+    (repo / "policies").mkdir(parents=True, exist_ok=True)
+    (repo / "configs").mkdir(exist_ok=True)
     (repo / "autoopt.yaml").write_text(
         "apiVersion: autoopt/v1\nkind: Settings\nmetadata: {name: bench}\n"
-        f"spec:\n  metrics: {{type: files, path: {data}}}\n",
+        f"spec:\n  metrics: {{type: files, path: {data.relative_to(repo)}}}\n",
         encoding="utf-8",
     )
     (repo / "policies" / "p.yaml").write_text(
@@ -186,8 +186,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="autoopt-bench-") as tmp:
         root = Path(args.keep) if args.keep else Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        data = root / "metrics.parquet"
+        data = root / "repo" / "metrics" / "requests.parquet"  # the file sits in the repository
         if not data.exists():
+            data.parent.mkdir(parents=True)
             started = time.perf_counter()
             code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.benchmarks."
             code += f"bench_evaluate import generate; generate({str(data)!r}, {args.rows})"
@@ -197,7 +198,7 @@ def main() -> None:
                 f"generated {args.rows:,} rows in {took:.1f} s: {data.stat().st_size / 1e6:.0f} MB"
             )
         repo = root / "repo"
-        if not repo.exists():
+        if not (repo / "autoopt.yaml").exists():
             repository(root, data)
         run(args.repeat, repo, data)
 

@@ -34,6 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=20)
+SEEDED = T0 - timedelta(hours=1)
 
 SETTINGS = """apiVersion: autoopt/v1
 kind: Settings
@@ -93,6 +94,10 @@ def git(cwd: Path, *args: str) -> str:
         "GIT_AUTHOR_EMAIL": "b@x",
         "GIT_COMMITTER_NAME": "b",
         "GIT_COMMITTER_EMAIL": "b@x",
+        # the seed lands before the rollouts' stages start (a stage starts no earlier than
+        # the commit that brought its config), as in a repository where they were merged
+        "GIT_AUTHOR_DATE": SEEDED.isoformat(),
+        "GIT_COMMITTER_DATE": SEEDED.isoformat(),
     }
     done = subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
@@ -146,60 +151,137 @@ def build(tmp: Path, services: int, rows: int) -> tuple[Path, Path]:
     return origin, path
 
 
-def run_once(tmp: Path, origin: Path, path: Path, index: int) -> tuple[float, dict[str, object]]:
-    clone = tmp / f"clone-{index}"
-    git(tmp, "clone", "--quiet", str(origin), str(clone))
+BASELINE = """\
+import sys
+from pathlib import Path
+from autoopt.rollout.runner import read_metrics
+from autoopt.rollout.state import read_settings
+from autoopt.spec.repository import load_repository
+root = Path(sys.argv[1])
+repository = load_repository(root)
+read = read_metrics(root, read_settings(root), sys.argv[2])
+print(len(repository.configs), len(read.frame))
+"""
+
+
+def _reconcile(clone: Path, path: Path) -> tuple[float, dict[str, object]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [
-        sys.executable,
-        "-m",
-        "autoopt",
-        "reconcile",
-        "--repo",
-        str(clone),
-        "--metrics",
-        str(path),
-        "--now",
-        NOW.isoformat(),
-        "--format",
-        "json",
-    ]
+    args = [sys.executable, "-m", "autoopt", "reconcile", "--repo", str(clone)]
+    args += ["--metrics", str(path), "--now", NOW.isoformat(), "--format", "json"]
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"reconcile failed ({done.returncode}): {done.stderr.strip()}")
-    return elapsed, json.loads(done.stdout)
+    out: dict[str, object] = json.loads(done.stdout)
+    return elapsed, out
 
 
-def bench(services: int, rows: int, repeat: int) -> None:
+def _baseline(clone: Path, path: Path, services: int) -> float:
+    """The named baseline: a process that loads the same documents and reads the same
+    metrics file with autoopt's own loaders — what reconcile must do before judging."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-c", BASELINE, str(clone), str(path)]
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or not done.stdout.startswith(f"{services} "):
+        raise SystemExit(f"baseline failed ({done.returncode}): {done.stderr.strip()}")
+    return elapsed
+
+
+EXPECTED = {0: "promote", 1: "rollback", 2: "hold"}
+KINDS = {0: "healthy", 1: "regressed", 2: "low traffic"}
+
+
+def check(out: dict[str, object], origin: Path, services: int) -> Counter[tuple[str, str]]:
+    """The verdicts by kind of service, and what reached the bare origin: one commit per
+    promotion or rollback, the healthy canaries at step 1, the regressed ones gone."""
+    found: Counter[tuple[str, str]] = Counter()
+    for item in out["services"]:  # type: ignore[attr-defined]
+        kind = int(str(item["service"]).split("-")[1]) % 3
+        found[(KINDS[kind], str(item["verdict"]))] += 1
+        if item["verdict"] != "hold" and not item["applied"]:
+            raise SystemExit(f"{item['service']}: {item['verdict']} was not applied")
+    sizes = {k: sum(1 for i in range(services) if i % 3 == k) for k in KINDS}
+    problems = []
+    if found[("regressed", "rollback")] != sizes[1]:
+        problems.append(f"{found[('regressed', 'rollback')]} of {sizes[1]} regressed rolled back")
+    if found[("low traffic", "hold")] != sizes[2]:
+        problems.append(f"{found[('low traffic', 'hold')]} of {sizes[2]} low-traffic held")
+    if (
+        found[("healthy", "promote")] < 0.9 * sizes[0]
+        or found[("healthy", "rollback")] > 0.05 * sizes[0]
+    ):
+        problems.append(
+            f"healthy: {found[('healthy', 'promote')]} promoted, "
+            f"{found[('healthy', 'rollback')]} rolled back of {sizes[0]}"
+        )
+    changed = sum(n for (_kind, verdict), n in found.items() if verdict != "hold")
+    commits = int(git(origin, "rev-list", "--count", "main")) - 1
+    if commits != changed:
+        problems.append(f"{commits} commit(s) pushed to origin for {changed} change(s)")
+    sample = {k: next(i for i in range(services) if i % 3 == k) for k in (0, 1) if sizes[k]}
+    step = git(origin, "show", f"main:configs/svc-{sample[0]:04d}.yaml")
+    if found[("healthy", "promote")] and "step: 1" not in step:
+        problems.append("a promoted canary is not at step 1 on origin")
+    if "canary:" in git(origin, "show", f"main:configs/svc-{sample[1]:04d}.yaml"):
+        problems.append("a rolled-back canary is still on origin")
+    if problems:
+        raise SystemExit("wrong results: " + "; ".join(problems))
+    return found
+
+
+def bench(services: int, rows: int, repeat: int) -> tuple[float, float]:
+    """Interleaved: baseline, reconcile, baseline, reconcile, … each on a fresh clone of a
+    fresh bare copy of the seeded origin (so every reconcile judges, commits and pushes)."""
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         t = time.perf_counter()
         origin, path = build(tmp, services, rows)
         print(
-            f"built {services} services, {2 * rows} requests per full service "
-            f"in {time.perf_counter() - t:.1f}s"
+            f"{services} services: built in {time.perf_counter() - t:.1f}s "
+            f"({2 * rows} requests per service, a tenth for the low-traffic third)"
         )
-        times = []
+        times, bases = [], []
         for index in range(repeat):
-            # each run starts from the seeded origin: a fresh bare copy, so every run judges
             fresh = tmp / f"origin-{index}.git"
             git(tmp, "clone", "--quiet", "--bare", str(origin), str(fresh))
-            elapsed, out = run_once(tmp, fresh, path, index)
+            clone = tmp / f"clone-{index}"
+            git(tmp, "clone", "--quiet", str(fresh), str(clone))
+            bases.append(_baseline(clone, path, services))
+            elapsed, out = _reconcile(clone, path)
             times.append(elapsed)
-            counts = Counter((s["verdict"], s["applied"]) for s in out["services"])  # type: ignore[index]
-            print(f"run {index + 1}: {elapsed:.2f}s  verdicts {dict(counts)}")
-        median = statistics.median(times)
+            found = check(out, fresh, services)
+            shown = ", ".join(f"{k} {v} {n}" for (k, v), n in sorted(found.items()))
+            print(
+                f"  run {index + 1}: reconcile {elapsed:.2f}s, baseline {bases[-1]:.2f}s; {shown}"
+            )
+        median, base = statistics.median(times), statistics.median(bases)
         print(
-            f"reconcile, {services} services: median {median:.2f}s over {repeat} run(s); "
-            f"{1000 * median / services:.1f} ms per service (target < 30 s for 1,000)"
+            f"  reconcile median {median:.2f}s, baseline (load + read) {base:.2f}s, "
+            f"ratio {median / base:.2f}; {1000 * median / services:.1f} ms per service"
         )
+        return median, base
+
+
+def grow(sizes: list[int], rows: int, repeat: int) -> None:
+    results = [(n, *bench(n, rows, repeat)) for n in sizes]
+    first_n, first_t, _ = results[0]
+    print("\nservices  reconcile  baseline  ratio  growth (time / time at first size)")
+    for n, t, b in results:
+        print(
+            f"{n:>8}  {t:>8.2f}s  {b:>7.2f}s  {t / b:>5.2f}  {t / first_t:.2f}× for {n / first_n:.0f}× services"
+        )
+    n, t, _ = results[-1]
+    if n >= 1000:
+        verdict = "meets" if t < 30 else "MISSES"
+        print(f"{n} services: {t:.1f}s {verdict} the target < 30 s (goal < 10 s)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--services", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--rows", type=int, default=700, help="requests per arm per service")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--race", type=int, default=0, help="run the race this many rounds")
@@ -207,7 +289,7 @@ def main() -> None:
     if args.race:
         race_rounds(args.race)
     else:
-        bench(args.services, args.rows, args.repeat)
+        grow(args.services, args.rows, args.repeat)
 
 
 def race_rounds(rounds: int) -> None:

@@ -244,6 +244,8 @@ def test_the_client_imports_nothing_heavy() -> None:
 def test_public_api_is_pinned() -> None:
     assert sorted(autoopt.client.__all__) == [
         "Client",
+        "LLM_LATENCY_BUCKETS",
+        "PrometheusRecorder",
         "RecordError",
         "Variant",
         "bucket",

@@ -52,7 +52,13 @@ def _add_service(root: Path, name: str) -> None:
     )
 
 
-def seed(path: Path, *, services: tuple[str, ...] = SERVICES, api_url: str | None = None) -> Path:
+def seed(
+    path: Path,
+    *,
+    services: tuple[str, ...] = SERVICES,
+    api_url: str | None = None,
+    dashboard: bool = True,
+) -> Path:
     shutil.copytree(QUICKSTART, path)
     (path / "metrics" / "generate.py").unlink()
     for name in services:
@@ -63,6 +69,9 @@ def seed(path: Path, *, services: tuple[str, ...] = SERVICES, api_url: str | Non
         github = f"type: github\n    repository: {OWNER}/{REPO}\n    api_url: {api_url}"
         text = re.sub(r"type: local\b", github, settings.read_text(encoding="utf-8"), count=1)
         settings.write_text(text, encoding="utf-8")
+    if not dashboard:
+        with (path / "autoopt.yaml").open("a", encoding="utf-8") as out:
+            out.write("  bot:\n    dashboard: false\n")
     git(path, "init", "--quiet", "--initial-branch=main")
     git(path, "add", "-A")
     git(path, "commit", "--quiet", "-m", "Start the GitOps repository")
@@ -111,7 +120,7 @@ class Bot:
 
     def run(self, *args: str, code: int = 0, now: str = NOW) -> Result:
         argv = [*args, "--repo", str(self.clone)]
-        if args and args[0] in ("cycle", "propose", "reconcile", "status"):
+        if args and args[0] in ("cycle", "propose", "reconcile", "status", "command"):
             argv += ["--now", now]
         result = CliRunner().invoke(cli, argv, env=self.env(), catch_exceptions=False)
         assert result.exit_code == code, result.output
@@ -150,8 +159,14 @@ class Bot:
         return path
 
 
-def make_bot(tmp: Path, *, api_url: str | None, services: tuple[str, ...] = SERVICES) -> Bot:
-    source = seed(tmp / "seed", services=services, api_url=api_url)
+def make_bot(
+    tmp: Path,
+    *,
+    api_url: str | None,
+    services: tuple[str, ...] = SERVICES,
+    dashboard: bool = True,
+) -> Bot:
+    source = seed(tmp / "seed", services=services, api_url=api_url, dashboard=dashboard)
     origin = tmp / "origin.git"
     git(tmp, "clone", "--quiet", "--bare", str(source), str(origin))
     clone = tmp / "clone"

@@ -16,7 +16,9 @@ from tests.github.ghserver import GitHubServer
 
 @pytest.fixture
 def one(tmp_path: Path, git_identity: Path, github: GitHubServer) -> Bot:
-    return make_bot(tmp_path, api_url=github.url, services=("chat-service",))
+    # these tests follow pull requests by number; the dashboard issue, which takes numbers from
+    # the same sequence on GitHub, has tests of its own (test_dashboard.py)
+    return make_bot(tmp_path, api_url=github.url, services=("chat-service",), dashboard=False)
 
 
 def _branches(bot: Bot) -> list[str]:

@@ -51,6 +51,10 @@ def _traffic(folder: Path, stage: int, version: str, start: str, end: str, *, ba
         )
 
 
+def _bodies(github: GitHubServer, number: int) -> list[str]:
+    return [c["body"] for c in github.state.comments_on(number)]
+
+
 def _progress(github: GitHubServer, number: int) -> tuple[list[str], str, list[str]]:
     bodies = [c["body"] for c in github.state.comments_on(number)]
     progress = [b for b in bodies if b.endswith("-->") and "autoopt:progress:" in b]
@@ -142,3 +146,28 @@ def test_stages_to_promotion_and_to_rollback(
     config = git(bot.origin, "show", "main:configs/chat-service.yaml")
     assert f"version: {version}" in config.split("previous:")[0]  # the new stable
     assert "canary:" not in git(bot.origin, "show", "main:configs/search-bot.yaml")
+
+    # search-bot's recovery check after its rollback reached its pull request meanwhile
+    after = [b for b in _bodies(github, 2) if "autoopt:after:search-bot:" in b]
+    assert len(after) == 1, after  # one sticky comment
+    assert after[0].startswith(
+        f"### autoopt recovery check after the rollback: `search-bot` {version}"
+    )
+
+    # the watch window: the new stable regresses against v7 before it and is rolled back,
+    # on the pull request the rollout came from (the canary block that named it is gone)
+    bad = [Arm(version, 1600, error=0.15, model="gpt-4o-mini")]
+    write(metrics / "chat-service-5.csv", "chat-service", bad, _at("13:00"), _at("13:15"), seed=77)
+    watched = events(bot.cycle(*run, now="2026-11-25T13:15:00Z"))["chat-service"]
+    assert (watched["decision"], watched["action"]) == ("rollback", "restore")
+    assert watched["pull_request"]["number"] == 1
+    bodies = _bodies(github, 1)
+    [watch] = [b for b in bodies if f"autoopt:after:chat-service:{version}" in b]
+    assert watch.startswith(f"### autoopt watch window: `chat-service` {version}")
+    assert "**Rolled back in the watch window** in " in watch and "`v7` is stable again" in watch
+    [rolled] = [b for b in bodies if f"autoopt:outcome:chat-service:{version}:watch" in b]
+    assert rolled.startswith(f"**autoopt rolled back `chat-service` {version}** in ")
+    assert "during its watch window; v7 is stable again" in rolled
+    assert "version: v7" in git(bot.origin, "show", "main:configs/chat-service.yaml")
+    trailer = git(bot.origin, "log", "-1", "--format=%(trailers:key=Autoopt-Proposal,valueonly)")
+    assert trailer.strip() == "#1"  # the audit log keeps the link for the recovery check

@@ -11,6 +11,7 @@ import threading
 import zlib
 from typing import Any
 
+from tests.github.ghchecks import CheckRunHandlers
 from tests.github.openapi_check import Operation, OperationIndex
 
 OWNER, REPO = "acme", "llm-configs"
@@ -41,6 +42,9 @@ class GitHubState:
         self.prs: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, dict[str, Any]] = {}
         self.statuses: list[dict[str, Any]] = []
+        self.issues: dict[int, dict[str, Any]] = {}  # numbers shared with the pull requests
+        self.permissions: dict[str, str] = {}  # login → role_name (absent: not a user)
+        self.check_runs: dict[int, dict[str, Any]] = {}  # id → run (ghchecks.py)
         self._next_number = 1
         self._next_comment = 1
 
@@ -62,6 +66,15 @@ class GitHubState:
             "labels": [],
             "sha": f"{number:040x}",
         }
+        return number
+
+    def add_issue(self, title: str, body: str, labels: list[str] | None = None) -> int:
+        number = self._next_number
+        self._next_number += 1
+        self.issues[number] = {
+            "number": number, "title": title, "body": body, "state": "open",
+            "labels": list(labels or []),
+        }  # fmt: skip
         return number
 
     def merge(self, number: int) -> None:
@@ -129,6 +142,48 @@ class GitHubState:
             data["merged"] = pr["merged_at"] is not None
         return data
 
+    def issue_json(self, number: int) -> dict[str, Any]:
+        issue = self.issues[number]
+        data: dict[str, Any] = self._example("issue", 200, "/repos/a/b/issues/1", "PATCH")
+        data.update(
+            id=number,
+            number=number,
+            title=issue["title"],
+            body=issue["body"],
+            state=issue["state"],
+            html_url=f"https://github.com/{OWNER}/{REPO}/issues/{number}",
+            labels=[self.label_json(n) for n in issue["labels"]],
+            assignee=None,
+            assignees=[],
+            milestone=None,
+            closed_at=None,
+            state_reason=None,
+        )
+        data.pop("pull_request", None)
+        data["user"]["login"] = BOT
+        return data
+
+    def issue_list_json(self, number: int) -> dict[str, Any]:
+        """An item of ``GET …/issues``: an issue, or a pull request as that list shows one."""
+        if number in self.issues:
+            return self.issue_json(number)
+        pr = self.prs[number]
+        data: dict[str, Any] = self._example("issues", 200, "/repos/a/b/issues")[0]
+        data.update(
+            id=number, number=number, title=pr["title"], body=pr["body"], state=pr["state"],
+            labels=[self.label_json(n) for n in pr["labels"]], assignee=None, assignees=[],
+            milestone=None, closed_at=pr["closed_at"], state_reason=None,
+        )  # fmt: skip
+        data["pull_request"] = {
+            "url": f"https://api.github.com/repos/{OWNER}/{REPO}/pulls/{number}",
+            "html_url": f"https://github.com/{OWNER}/{REPO}/pull/{number}",
+            "diff_url": f"https://github.com/{OWNER}/{REPO}/pull/{number}.diff",
+            "patch_url": f"https://github.com/{OWNER}/{REPO}/pull/{number}.patch",
+            "merged_at": pr["merged_at"],
+        }
+        data["user"]["login"] = BOT
+        return data
+
     def comment_json(self, comment_id: int) -> dict[str, Any]:
         data: dict[str, Any] = self._example(
             "comment", 200, "/repos/a/b/issues/comments/1", "PATCH"
@@ -139,7 +194,7 @@ class GitHubState:
         return data
 
 
-class Handlers:
+class Handlers(CheckRunHandlers):
     """One method per operationId; each returns (status, JSON) or raises ``Reply``."""
 
     def __init__(self, state: GitHubState) -> None:
@@ -175,6 +230,54 @@ class Handlers:
             raise _not_found()
         return self.state.prs[number]
 
+    def _thread(self, op: Operation) -> int:
+        """The number of the issue or pull request an issue-comment call names."""
+        number = int(op.path_params["issue_number"])
+        if number not in self.state.prs and number not in self.state.issues:
+            raise _not_found()
+        return number
+
+    def pulls_get(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        return 200, self.state.pr_json(self._pr(op)["number"])
+
+    def issues_list_for_repo(
+        self, op: Operation, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        state = query.get("state", "open")
+        numbers = sorted({*self.state.issues, *self.state.prs}, reverse=True)
+        items = [self.state.issue_list_json(n) for n in numbers]
+        return 200, [i for i in items if state == "all" or i["state"] == state]
+
+    def issues_create(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        labels = [x if isinstance(x, str) else x["name"] for x in body.get("labels") or []]
+        number = self.state.add_issue(str(body["title"]), body.get("body") or "", labels)
+        return 201, self.state.issue_json(number)
+
+    def issues_update(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        number = int(op.path_params["issue_number"])
+        if number not in self.state.issues:
+            raise _not_found()
+        for key in ("title", "body", "state"):
+            if key in (body or {}):
+                self.state.issues[number][key] = body[key]
+        return 200, self.state.issue_json(number)
+
+    def repos_get_collaborator_permission_level(
+        self, op: Operation, query: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        login = op.path_params["username"]
+        role = self.state.permissions.get(login)
+        if role is None:
+            raise _not_found()
+        data: dict[str, Any] = self.state._example(
+            "permission", 200, f"/repos/a/b/collaborators/{login}/permission"
+        )
+        base = {"maintain": "write", "triage": "read"}.get(role, role)
+        data.update(permission=base, role_name=role)
+        # the description's own example lacks the user's role_name its schema requires
+        data["user"].update(login=login, role_name=role)
+        return 200, data
+
     def pulls_update(self, op: Operation, query: dict[str, str], body: Any) -> tuple[int, Any]:
         pr = self._pr(op)
         for key in ("title", "body", "base", "state"):
@@ -187,15 +290,14 @@ class Handlers:
     def issues_list_comments(
         self, op: Operation, query: dict[str, str], body: Any
     ) -> tuple[int, Any]:
-        pr = self._pr(op)
-        ids = sorted(c["id"] for c in self.state.comments_on(pr["number"]))
+        ids = sorted(c["id"] for c in self.state.comments_on(self._thread(op)))
         return 200, [self.state.comment_json(i) for i in ids]
 
     def issues_create_comment(
         self, op: Operation, query: dict[str, str], body: Any
     ) -> tuple[int, Any]:
-        pr = self._pr(op)
-        return 201, self.state.comment_json(self.state.add_comment(pr["number"], body["body"]))
+        number = self._thread(op)
+        return 201, self.state.comment_json(self.state.add_comment(number, body["body"]))
 
     def issues_update_comment(
         self, op: Operation, query: dict[str, str], body: Any

@@ -2,7 +2,7 @@
 
 A small JSON-schema validator for the keywords ``openapi-subset.json`` uses — ``type``,
 ``nullable``, ``enum``, ``properties``, ``required``, ``additionalProperties``, ``items``,
-``minItems``, ``oneOf``, ``anyOf``, ``allOf`` and ``$ref`` — plus a matcher from a concrete
+``minItems``, ``maxItems``, ``maxLength``, ``oneOf``, ``anyOf``, ``allOf`` and ``$ref`` — plus a matcher from a concrete
 method + path to the templated operation. Every problem is returned as a readable string; an
 empty list means valid.
 """
@@ -57,12 +57,18 @@ class Validator:
             return problems
         if "enum" in schema and value not in schema["enum"]:
             return [f"{where}: {value!r} is not one of {schema['enum']}"]
+        problems += self._length(schema, value, where)
         problems += self._combinators(schema, value, where)
         if isinstance(value, dict):
             problems += self._object(schema, value, where)
         if isinstance(value, list):
             problems += self._array(schema, value, where)
         return problems
+
+    def _length(self, schema: dict[str, Any], value: Any, where: str) -> list[str]:
+        if isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
+            return [f"{where}: longer than {schema['maxLength']} characters"]
+        return []
 
     def _type(self, schema: dict[str, Any], value: Any, where: str) -> list[str]:
         expected = schema.get("type")
@@ -105,6 +111,8 @@ class Validator:
         problems: list[str] = []
         if len(value) < schema.get("minItems", 0):
             problems.append(f"{where}: fewer than {schema['minItems']} items")
+        if len(value) > schema.get("maxItems", len(value)):
+            problems.append(f"{where}: more than {schema['maxItems']} items")
         if "items" in schema:
             for i, item in enumerate(value):
                 problems += self.validate(schema["items"], item, f"{where}[{i}]")
@@ -202,4 +210,5 @@ class OperationIndex:
     def example(self, op: Operation, status: int) -> Any:
         response = self.validator.resolve(op.spec["responses"][str(status)])
         examples = response["content"]["application/json"]["examples"]
-        return self.validator.resolve(examples["default"])["value"]
+        chosen = examples.get("default") or next(iter(examples.values()))  # else the only one
+        return self.validator.resolve(chosen)["value"]

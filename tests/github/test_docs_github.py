@@ -42,4 +42,14 @@ def test_the_workflow_shown_is_the_workflow_shipped() -> None:
         "contents": "write",
         "pull-requests": "write",
         "statuses": "write",
+        "issues": "write",
     }
+
+
+def test_the_review_workflow_shown_is_the_one_shipped() -> None:
+    """The "Reviewing a change" section shows the review workflow ``init --github`` writes."""
+    (block,) = [b for b in yaml_blocks() if b.startswith("name: autoopt review\n")]
+    shown: Any = YAML(typ="safe").load(StringIO(block))
+    text = workflow_templates()[".github/workflows/autoopt-review.yml"]
+    assert shown == YAML(typ="safe").load(StringIO(text))
+    assert shown["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}

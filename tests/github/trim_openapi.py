@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: (path template, method): every call ``autoopt.gitops.github.GitHubForge`` can make.
+#: (path template, method): every call ``autoopt.gitops.github.GitHubForge`` can make
+#: (the check runs: ``autoopt review``).
 OPERATIONS: tuple[tuple[str, str], ...] = (
     ("/repos/{owner}/{repo}/pulls", "get"),
     ("/repos/{owner}/{repo}/pulls", "post"),
@@ -26,6 +27,15 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("/repos/{owner}/{repo}/issues/comments/{comment_id}", "patch"),
     ("/repos/{owner}/{repo}/issues/{issue_number}/labels", "post"),
     ("/repos/{owner}/{repo}/statuses/{sha}", "post"),
+    # the dashboard issue, comment commands (issue #12, wt-bot)
+    ("/repos/{owner}/{repo}/pulls/{pull_number}", "get"),
+    ("/repos/{owner}/{repo}/issues", "get"),
+    ("/repos/{owner}/{repo}/issues", "post"),
+    ("/repos/{owner}/{repo}/issues/{issue_number}", "patch"),
+    ("/repos/{owner}/{repo}/collaborators/{username}/permission", "get"),
+    ("/repos/{owner}/{repo}/check-runs", "post"),
+    ("/repos/{owner}/{repo}/check-runs/{check_run_id}", "patch"),
+    ("/repos/{owner}/{repo}/commits/{ref}/check-runs", "get"),
 )
 
 OUTPUT = Path(__file__).with_name("openapi-subset.json")

@@ -84,6 +84,8 @@ def test_audit_entry_reads_the_autoopt_trailers() -> None:
         "from": None,
         "step": "1",
         "reasons": ["within_triggers"],
+        "action": None,
+        "actor": None,
     }
     assert entry.is_autoopt
     assert not tr.audit_entry("d", when, "Pat", "Fix typo\n").is_autoopt

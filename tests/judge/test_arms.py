@@ -139,3 +139,65 @@ def test_stage_windows_run_from_each_start_to_the_next() -> None:
         1: Window(T0 + timedelta(minutes=7), T0 + timedelta(minutes=20)),
         2: Window(T0 + timedelta(minutes=20), T0 + timedelta(minutes=25)),
     }
+
+
+def test_cut_by_array_masks_gives_what_dataframe_indexing_gives() -> None:
+    """The observation cuts the windows with numpy masks; the same samples as taking each
+    cut's rows out of the DataFrame and summarising them with ``arm_sample``, in any row
+    order, with missing quality and cost, and naive window times."""
+    from datetime import timedelta as td
+
+    import numpy as np
+    import pandas as pd
+
+    from autoopt.metrics.arms import arm_sample, observation
+    from autoopt.values import Window
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    start = pd.Timestamp("2026-11-25T10:00:00Z")
+    frame = pd.DataFrame(
+        {
+            "timestamp": start + pd.to_timedelta(rng.uniform(-60, 1260, n), unit="s"),
+            "service": rng.choice(["a", "b"], n),
+            "version": rng.choice(["v1", "v2", "v3"], n),
+            "latency_ms": np.where(rng.random(n) < 0.01, np.nan, rng.lognormal(6, 0.3, n)),
+            "error": rng.random(n) < 0.05,
+            "quality": np.where(rng.random(n) < 0.2, np.nan, rng.normal(85, 5, n)),
+            "cost_usd": rng.gamma(4, 0.001, n),
+        }
+    )
+    t0 = datetime(2026, 11, 25, 10, 0)  # naive: UTC
+    stages = {0: Window(t0, t0 + td(minutes=5)), 1: Window(t0 + td(minutes=5), t0 + td(minutes=20))}
+    got = observation(
+        frame, service="a", stable="v1", canary="v2", stages=stages, interval=td(minutes=1)
+    )
+    mine = frame[(frame["service"] == "a") & frame["version"].isin(["v1", "v2"])]
+    expected = []
+    for stage, window in stages.items():
+        begin = pd.Timestamp(window.start, tz="UTC")
+        while begin < pd.Timestamp(window.end, tz="UTC"):
+            end = min(begin + pd.Timedelta(minutes=1), pd.Timestamp(window.end, tz="UTC"))
+            part = mine[(mine["timestamp"] >= begin) & (mine["timestamp"] < end)]
+            if len(part):
+                expected.append(
+                    (
+                        stage,
+                        arm_sample(part[part["version"] == "v1"]),
+                        arm_sample(part[part["version"] == "v2"]),
+                    )
+                )
+            begin = end
+    assert len(got.intervals) == len(expected) == 20
+    for interval, (stage, stable, canary) in zip(got.intervals, expected, strict=True):
+        assert interval.stage == stage
+        for found, want in ((interval.stable, stable), (interval.canary, canary)):
+            assert (found.n, found.errors, found.quality_n, found.cost_n) == (
+                want.n,
+                want.errors,
+                want.quality_n,
+                want.cost_n,
+            )
+            assert np.array_equal(found.latencies_ms, want.latencies_ms)
+            assert found.quality_sum == want.quality_sum
+            assert found.cost_sumsq == want.cost_sumsq

@@ -91,8 +91,10 @@ def test_metrics_override_picks_the_source_kind(
     assert isinstance(source_from_settings(settings, tmp_path, "otel:spans.jsonl"), OtelMetrics)
     over = source_from_settings(settings, tmp_path, "data/*.csv")
     assert isinstance(over, FilesMetrics) and over.spec.path == "data/*.csv"
-    with pytest.raises(UserError, match="prometheus is not supported yet"):
-        source_from_settings(settings, tmp_path, "http://localhost:9090").rows()
+    prom = source_from_settings(settings, tmp_path, "http://localhost:9090")
+    assert prom.description == "prometheus http://localhost:9090"
+    with pytest.raises(UserError, match=r"holds aggregates .* not per-request rows"):
+        prom.rows()
 
 
 def test_read_metrics_prices_rows_and_keeps_unknown_models_as_nan(tmp_path: Path) -> None:
