@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from autoopt.errors import MetricsError
+from autoopt.metrics.armsql import arm_of
 from autoopt.values import ArmSample, Interval, StageObservation, Window
 
 NEEDED = ("timestamp", "service", "version", "latency_ms", "error")
@@ -37,21 +38,11 @@ def stage_windows(starts: Sequence[datetime], now: datetime) -> dict[int, Window
 
 def arm_sample(rows: pd.DataFrame) -> ArmSample:
     """The sufficient statistics of one arm: counts, latencies of successes, quality, cost."""
-    errors = rows["error"].to_numpy(dtype=bool)
-    latency = rows["latency_ms"].to_numpy(dtype="float64")[~errors]
-    latency = latency[np.isfinite(latency)]
-    quality = _column(rows, "quality")
-    cost = _column(rows, "cost_usd")
-    return ArmSample(
-        n=len(rows),
-        errors=int(errors.sum()),
-        latencies_ms=latency,
-        quality_n=int(quality.size),
-        quality_sum=float(quality.sum()),
-        quality_sumsq=float(np.square(quality).sum()),
-        cost_n=int(cost.size),
-        cost_sum=float(cost.sum()),
-        cost_sumsq=float(np.square(cost).sum()),
+    return arm_of(
+        rows["error"].to_numpy(dtype=bool),
+        rows["latency_ms"].to_numpy(dtype="float64"),
+        _column(rows, "quality"),
+        _column(rows, "cost_usd"),
     )
 
 
@@ -159,20 +150,11 @@ class _Columns:
         )
 
     def sample(self, chosen: np.ndarray) -> ArmSample:
-        errors = self.errors[chosen]
-        latency = self.latency[chosen][~errors]
-        latency = latency[np.isfinite(latency)]
-        quality, cost = _finite(self.quality, chosen), _finite(self.cost, chosen)
-        return ArmSample(
-            n=int(np.count_nonzero(chosen)),
-            errors=int(errors.sum()),
-            latencies_ms=latency,
-            quality_n=int(quality.size),
-            quality_sum=float(quality.sum()),
-            quality_sumsq=float(np.square(quality).sum()),
-            cost_n=int(cost.size),
-            cost_sum=float(cost.sum()),
-            cost_sumsq=float(np.square(cost).sum()),
+        return arm_of(
+            self.errors[chosen],
+            self.latency[chosen],
+            _finite(self.quality, chosen),
+            _finite(self.cost, chosen),
         )
 
 

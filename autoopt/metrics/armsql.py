@@ -117,15 +117,26 @@ def _observations(data: dict[str, Any], count: int) -> list[StageObservation]:
 
 def sample(columns: dict[str, Any]) -> ArmSample:
     """The sufficient statistics of one arm's rows (latencies of successes, finite only)."""
-    errors = np.asarray(columns["error"], dtype=bool)
-    latency = np.asarray(columns["latency_ms"], dtype="float64")[~errors]
-    latency = latency[np.isfinite(latency)]
-    quality = _finite(columns["quality"])
-    cost = _finite(columns["cost_usd"])
+    return arm_of(
+        np.asarray(columns["error"], dtype=bool),
+        np.asarray(columns["latency_ms"], dtype="float64"),
+        _finite(columns["quality"]),
+        _finite(columns["cost_usd"]),
+    )
+
+
+def arm_of(errors: Any, latency: Any, quality: Any, cost: Any) -> ArmSample:
+    """One arm from per-request ``errors`` and ``latency`` and the finite ``quality``/``cost``.
+
+    The judge sees the latency of successful requests only, finite ones; quality and cost as
+    count, sum and sum of squares. Every row-based source builds its arms here.
+    """
+    kept = latency[~errors]
+    kept = kept[np.isfinite(kept)]
     return ArmSample(
         n=int(errors.size),
         errors=int(errors.sum()),
-        latencies_ms=latency,
+        latencies_ms=kept,
         quality_n=int(quality.size),
         quality_sum=float(quality.sum()),
         quality_sumsq=float(np.square(quality).sum()),
